@@ -1,0 +1,17 @@
+"""Rule fig1: render Figure 1 from the tidy tables."""
+
+import pandas as pd
+
+from earlylin.plotting import plot_fig1, save_figure
+from earlylin.runtime import start_script
+from earlylin.tables import LOSS_COLUMNS, read_table
+
+start_script(snakemake)
+inp = snakemake.input
+losses = pd.concat(
+    [read_table(f, LOSS_COLUMNS) for f in [*inp.network_losses, *inp.linear_losses]], ignore_index=True
+)
+logits = read_table(inp.logits[0])
+discrepancy = pd.concat([read_table(f) for f in inp.discrepancy], ignore_index=True)
+fig = plot_fig1(losses, logits, discrepancy, snakemake.params.title)
+save_figure(fig, snakemake.output.pdf, snakemake.output.png)

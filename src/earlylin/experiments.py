@@ -1,0 +1,126 @@
+"""The steps of the two-layer experiments, each returning tidy tables.
+
+The workflow's scripts call these; tests call them directly at small sizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .activations import gaussian_moments, get_activation
+from .data import Dataset, rng_stream
+from .metrics import half_mse, output_mse
+from .networks import make_params, symmetric_init
+from .surrogates import gd_features, linear_gd_closed_form
+from .tables import loss_rows, output_rows, outputs_matrix
+from .training import resolve_device, resolve_dtype, train_two_layer_gd
+
+
+def train_network(
+    data: Dataset,
+    *,
+    activation: str,
+    width: int,
+    lr_first: float,
+    lr_second: float,
+    steps: Sequence[int],
+    seed: int,
+    dtype: str = "float32",
+    device: str = "auto",
+    leaky_relu_slope: float = 0.01,
+    chunk_rows: int | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train the two-layer network by GD from the symmetric init (eq. 3-4).
+
+    Returns (losses, outputs): train/test loss at each logged step, and the output on
+    every test point at each logged step; model = 'network'.
+    """
+    act = get_activation(activation, leaky_relu_slope)
+    dev = resolve_device(device)
+    dt = resolve_dtype(dtype)
+    W, v = symmetric_init(width, data.input_dim, rng_stream(seed, "symmetric-init", data.input_dim, width))
+    params = make_params(W, v, dt, dev)
+    record = train_two_layer_gd(
+        params,
+        torch.as_tensor(data.X_train, dtype=dt, device=dev),
+        torch.as_tensor(data.y_train, dtype=dt, device=dev),
+        torch.as_tensor(data.X_test, dtype=dt, device=dev),
+        act,
+        lr_first,
+        lr_second,
+        steps,
+        chunk_rows=chunk_rows,
+        progress=progress,
+    )
+    losses = pd.concat(
+        [
+            loss_rows("network", record.steps, "train", record.train_loss),
+            loss_rows("network", record.steps, "test", half_mse(record.test_outputs, data.y_test)),
+        ],
+        ignore_index=True,
+    )
+    return losses, output_rows("network", record.steps, record.test_outputs)
+
+
+def fit_linear_model(
+    data: Dataset,
+    *,
+    activation: str,
+    lr_first: float,
+    lr_second: float,
+    steps: Sequence[int],
+    naive: bool = False,
+    leaky_relu_slope: float = 0.01,
+    model: str = "linear",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The network's linear model (eq. 5, 9 or 11 by the lrs) trained by GD, in closed form."""
+    moments = gaussian_moments(get_activation(activation, leaky_relu_slope))
+    F_train = gd_features(data.X_train, moments, lr_first, lr_second, naive=naive)
+    F_test = gd_features(data.X_test, moments, lr_first, lr_second, naive=naive)
+    steps = np.asarray(steps, dtype=np.int64)
+    delta = linear_gd_closed_form(F_train, data.y_train, steps)  # (T, p)
+    train_outputs = delta @ F_train.T
+    test_outputs = delta @ F_test.T
+    losses = pd.concat(
+        [
+            loss_rows(model, steps, "train", half_mse(train_outputs, data.y_train)),
+            loss_rows(model, steps, "test", half_mse(test_outputs, data.y_test)),
+        ],
+        ignore_index=True,
+    )
+    return losses, output_rows(model, steps, test_outputs)
+
+
+def compare_outputs(
+    network_outputs: pd.DataFrame,
+    linear_outputs: pd.DataFrame,
+    *,
+    n_samples: int,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Discrepancy between network and linear model on test data (Figure 1c), and the
+    outputs of ``n_samples`` test points drawn at random with ``seed`` (Figure 1b).
+
+    Returns (discrepancy rows: step, metric='output_mse', value; logits rows:
+    model, step, sample, output).
+    """
+    steps_net, f_net = outputs_matrix(network_outputs)
+    steps_lin, f_lin = outputs_matrix(linear_outputs)
+    if not np.array_equal(steps_net, steps_lin) or f_net.shape != f_lin.shape:
+        raise ValueError(
+            "network and linear outputs are not logged at the same steps/samples; "
+            "rerun both with the same max_step and steps_per_decade"
+        )
+    discrepancy = pd.DataFrame(
+        {"step": steps_net, "metric": "output_mse", "value": output_mse(f_net, f_lin)}
+    )
+    n_test = f_net.shape[1]
+    picked = np.sort(rng_stream(seed, "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False))
+    both = pd.concat([network_outputs, linear_outputs], ignore_index=True)
+    logits = both[both["sample"].isin(picked)].reset_index(drop=True)
+    return discrepancy, logits

@@ -1,0 +1,24 @@
+"""Quantities compared between a network and its linear model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def half_mse(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The paper's loss (1/2n) sum_i (f(x_i) - y_i)^2, over the last axis."""
+    return 0.5 * np.mean((np.asarray(outputs) - np.asarray(y)) ** 2, axis=-1)
+
+
+def output_mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean squared difference of two models' outputs, over the last axis (Figure 1c)."""
+    return np.mean((np.asarray(a) - np.asarray(b)) ** 2, axis=-1)
+
+
+def logged_steps(max_step: int, per_decade: int) -> np.ndarray:
+    """Step 0 plus log-spaced integer steps 1..max_step (``per_decade`` per factor 10)."""
+    if max_step < 1 or per_decade < 1:
+        raise ValueError(f"max_step and per_decade must be >= 1, got {max_step}, {per_decade}")
+    n_points = int(np.ceil(np.log10(max_step) * per_decade)) + 1
+    steps = np.unique(np.round(np.logspace(0, np.log10(max_step), n_points)).astype(np.int64))
+    return np.concatenate([[0], steps])

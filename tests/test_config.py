@@ -1,0 +1,54 @@
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from earlylin.config import ConfigError, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _config():
+    with open(ROOT / "config" / "config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_shipped_configs_are_valid():
+    config = _config()
+    validate_config(config, SCHEMA)
+    assert config["fig1"]["chunk_rows"] is None  # default filled
+    with open(ROOT / "config" / "preview.yaml") as fh:
+        preview = yaml.safe_load(fh)
+    merged = copy.deepcopy(config)
+    for key, value in preview.items():
+        if isinstance(value, dict):
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    validate_config(merged, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda c: c["fig1"].update(activation="swish"), r"'fig1.activation' = 'swish' is not allowed; allowed values: erf, relu, leaky_relu"),
+        (lambda c: c["fig1"].update(width=0), r"'fig1.width' = 0 is out of range; it must be >= 2"),
+        (lambda c: c["fig1"].update(width=-4), r"'fig1.width' = -4 is out of range"),
+        (lambda c: c["fig1"].update(width=7), r"'fig1.width' = 7 must be a multiple of 2"),
+        (lambda c: c["fig1"].update(lr="fast"), r"'fig1.lr' = 'fast' has the wrong type; it must be a\(n\) number"),
+        (lambda c: c["fig1"].update(n_train="1e4"), r"'fig1.n_train' = '1e4' has the wrong type; it must be a\(n\) integer"),
+        (lambda c: c["fig1"].update(learning_rate=0.1), r"unknown config key\(s\) 'learning_rate' under 'fig1'; allowed keys: activation"),
+        (lambda c: c.update(figure_one={}), r"unknown config key\(s\) 'figure_one' at the top level"),
+        (lambda c: c.update(device="tpu"), r"'device' = 'tpu' is not allowed; allowed values: auto, cpu, cuda"),
+        (lambda c: c["fig1"].update(d_sweep=[10, -1]), r"'fig1.d_sweep.1' = -1 is out of range"),
+        (lambda c: c["fig1"].update(dtype="float16"), r"allowed values: float32, float64"),
+    ],
+)
+def test_bad_config_names_key_and_fix(edit, expected):
+    config = _config()
+    edit(config)
+    with pytest.raises(ConfigError, match=expected):
+        validate_config(config, SCHEMA)

@@ -1,0 +1,128 @@
+import math
+
+import numpy as np
+import pytest
+
+from earlylin.activations import ACTIVATION_NAMES, gaussian_moments, get_activation
+from earlylin.kernels import linear_kernels
+from earlylin.surrogates import (
+    _geometric_sums,
+    gd_features,
+    linear_gd_closed_form,
+    linear_gd_iterate,
+    norm_feature,
+    psi,
+    psi1,
+    psi2,
+)
+
+
+def _data(rng, n=60, d=7):
+    X = rng.standard_normal((n, d))
+    y = np.sign(rng.standard_normal(n))
+    return X, y
+
+
+@pytest.mark.parametrize("name", ["erf", "relu", "softplus", "gelu"])
+def test_linear_kernels_match_eq20(rng, name):
+    """Psi Psi^T equals the kernels written out in eq. 20."""
+    m = gaussian_moments(get_activation(name))
+    X, _ = _data(rng)
+    n, d = X.shape
+    s = np.linalg.norm(X, axis=1) / math.sqrt(d) - 1
+    q = m.theta0 + m.theta1 * s + m.theta2 * s**2
+    XX = X @ X.T / d
+    ones = np.ones((n, n))
+    expected = {
+        "lin1": m.zeta**2 * XX + m.nu**2 * ones / d,
+        "lin2": m.zeta**2 * XX + np.outer(q, q),
+        "lin": 2 * m.zeta**2 * XX + m.nu**2 * ones / d + np.outer(q, q),
+    }
+    got = linear_kernels(X, m)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("lrs", [(0.7, 0.7), (0.3, 0.0), (0.0, 1.2), (0.2, 0.9)])
+def test_gd_features_kernel_is_lr_weighted_sum(rng, lrs):
+    m = gaussian_moments(get_activation("softplus"))
+    X, _ = _data(rng)
+    F = gd_features(X, m, *lrs)
+    lin = linear_kernels(X, m)
+    np.testing.assert_allclose(F @ F.T, lrs[0] * lin["lin1"] + lrs[1] * lin["lin2"], rtol=1e-12, atol=1e-12)
+
+
+def test_gd_features_reduce_to_paper_maps(rng):
+    m = gaussian_moments(get_activation("relu"))
+    X, _ = _data(rng)
+    eta = 0.4
+    np.testing.assert_allclose(gd_features(X, m, eta, eta), math.sqrt(eta) * psi(X, m), atol=1e-14)
+    np.testing.assert_allclose(gd_features(X, m, eta, 0)[:, :-1], math.sqrt(eta) * psi1(X, m), atol=1e-14)
+    F2 = gd_features(X, m, 0, eta)
+    np.testing.assert_allclose(F2[:, [*range(X.shape[1]), -1]], math.sqrt(eta) * psi2(X, m), atol=1e-14)
+
+
+def test_naive_model_drops_norm_terms(rng):
+    m = gaussian_moments(get_activation("relu"))
+    X, _ = _data(rng)
+    np.testing.assert_allclose(norm_feature(X, m, naive=True), m.theta0)
+    assert not np.allclose(norm_feature(X, m), m.theta0)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+@pytest.mark.parametrize("fraction", [0.05, 0.9, 1.5])
+def test_closed_form_equals_iteration(rng, name, fraction):
+    """Claim C.1: closed-form GD equals step-by-step GD to 1e-10 in float64."""
+    m = gaussian_moments(get_activation(name, 0.1))
+    X, y = _data(rng)
+    F1 = gd_features(X, m, 1.0, 1.0)
+    lr = fraction / np.linalg.eigvalsh(F1.T @ F1 / len(y)).max()  # lr * lambda_max = fraction
+    F = gd_features(X, m, lr, lr)
+    steps = [0, 1, 2, 3, 7, 20, 55, 150, 400, 1000]
+    closed = linear_gd_closed_form(F, y, steps)
+    iterated = linear_gd_iterate(F, y, steps)
+    np.testing.assert_allclose(closed, iterated, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(closed[0], 0.0)
+
+
+def test_closed_form_with_explicit_lr_equals_iteration(rng):
+    X, y = _data(rng)
+    F = psi(X, gaussian_moments(get_activation("erf")))
+    steps = np.arange(0, 300, 13)
+    np.testing.assert_allclose(
+        linear_gd_closed_form(F, y, steps, lr=2.5), linear_gd_iterate(F, y, steps, lr=2.5), atol=1e-10
+    )
+
+
+def test_closed_form_oscillating_regime_equals_iteration(rng):
+    """lr * lambda in (1, 2): (1 - mu)^t alternates in sign; still exact."""
+    X, y = _data(rng)
+    F = psi(X, gaussian_moments(get_activation("relu")))
+    lam_max = np.linalg.eigvalsh(F.T @ F / len(y)).max()
+    lr = 1.8 / lam_max
+    steps = [0, 1, 2, 5, 33, 200]
+    np.testing.assert_allclose(
+        linear_gd_closed_form(F, y, steps, lr=lr), linear_gd_iterate(F, y, steps, lr=lr), atol=1e-10
+    )
+
+
+def test_closed_form_rejects_divergent_lr(rng):
+    X, y = _data(rng)
+    F = psi(X, gaussian_moments(get_activation("relu")))
+    lam_max = np.linalg.eigvalsh(F.T @ F / len(y)).max()
+    with pytest.raises(ValueError, match="diverges"):
+        linear_gd_closed_form(F, y, [0, 10], lr=2.01 / lam_max)
+
+
+def test_geometric_sums_tiny_and_zero_rates():
+    steps = np.array([0, 1, 10, 10**6])
+    mu = np.array([0.0, 1e-15, 1e-9, 0.3, 1.5])
+    got = _geometric_sums(mu, steps)
+    for j, m in enumerate(mu):
+        for i, t in enumerate(steps):
+            if m == 0:
+                want = t
+            else:
+                # exact sum of (1 - m)^s for s < t, in extended precision via log1p
+                want = -math.expm1(t * math.log1p(-m)) / m if m < 1 else (1 - (1 - m) ** t) / m
+            assert got[i, j] == pytest.approx(want, rel=1e-12, abs=1e-12)
