@@ -16,6 +16,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/ntk.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/plots.smk"
 
@@ -24,3 +25,5 @@ rule figures:
     default_target: True
     input:
         rules.fig1.output,
+        rules.fig5.output,
+        rules.fig5_extra.output,

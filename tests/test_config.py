@@ -45,6 +45,9 @@ def test_shipped_configs_are_valid():
         (lambda c: c.update(device="tpu"), r"'device' = 'tpu' is not allowed; allowed values: auto, cpu, cuda"),
         (lambda c: c["fig1"].update(d_sweep=[10, -1]), r"'fig1.d_sweep.1' = -1 is out of range"),
         (lambda c: c["fig1"].update(dtype="float16"), r"allowed values: float32, float64"),
+        (lambda c: c["fig5_extra"].update(kernels=["theta3"]), r"'fig5_extra.kernels.0' = 'theta3' is not allowed; allowed values: theta1, theta2, theta"),
+        (lambda c: c["fig5"].update(d_values=[50]), r"'fig5.d_values' = \[50\]: \[50\] is too short"),
+        (lambda c: c.pop("fig5"), r"lacks a required entry: 'fig5' is a required property"),
     ],
 )
 def test_bad_config_names_key_and_fix(edit, expected):

@@ -54,3 +54,38 @@ def test_training_is_deterministic():
     b = train_network(data, **kwargs)
     for x, y in zip(a, b):
         assert x.equals(y)
+
+
+def test_fit_power_laws_recovers_exact_slopes_from_seed_means():
+    import pandas as pd
+
+    from earlylin.experiments import fit_power_laws
+
+    d = np.array([10, 20, 40, 80, 160])
+    rows = []
+    for seed, factor in ((0, 0.5), (1, 1.5)):  # seed mean = the exact power law
+        for di in d:
+            rows.append(dict(activation="erf", kernel="theta1", identity_term=False, d=di, seed=seed,
+                             spectral=factor * 3.0 * di**-1.263, frobenius=factor * 2.0 * di**-0.718))
+    fits = fit_power_laws(pd.DataFrame(rows)).set_index("norm")
+    assert fits.loc["spectral", "slope"] == pytest.approx(-1.263, abs=1e-12)
+    assert fits.loc["frobenius", "slope"] == pytest.approx(-0.718, abs=1e-12)
+    assert fits.loc["spectral", "intercept"] == pytest.approx(np.log(3.0), abs=1e-12)
+    assert fits.loc["spectral", "stderr"] < 1e-10
+    assert (fits["d_min"] == 10).all() and (fits["d_max"] == 160).all()
+
+
+def test_ntk_gap_norms_table_and_decay_with_d():
+    from earlylin.experiments import ntk_gap_norms
+
+    small, large = (
+        ntk_gap_norms(kernel="theta1", activation="erf", n=300, width=600, d=d, seed=0, device="cpu")
+        for d in (10, 60)
+    )
+    assert list(small.columns) == ["n", "m", "d", "seed", "activation", "kernel", "dtype", "seconds",
+                                   "identity_term", "spectral", "frobenius"]
+    assert small["identity_term"].tolist() == [False, True]
+    # Proposition 3.4: the spectral norm falls faster in d than the Frobenius norm.
+    spec_ratio = small["spectral"].iloc[0] / large["spectral"].iloc[0]
+    frob_ratio = small["frobenius"].iloc[0] / large["frobenius"].iloc[0]
+    assert spec_ratio > frob_ratio > 1

@@ -34,9 +34,9 @@ def test_linear_kernels_match_eq20(rng, name):
     XX = X @ X.T / d
     ones = np.ones((n, n))
     expected = {
-        "lin1": m.zeta**2 * XX + m.nu**2 * ones / d,
-        "lin2": m.zeta**2 * XX + np.outer(q, q),
-        "lin": 2 * m.zeta**2 * XX + m.nu**2 * ones / d + np.outer(q, q),
+        "theta1": m.zeta**2 * XX + m.nu**2 * ones / d,
+        "theta2": m.zeta**2 * XX + np.outer(q, q),
+        "theta": 2 * m.zeta**2 * XX + m.nu**2 * ones / d + np.outer(q, q),
     }
     got = linear_kernels(X, m)
     for key in expected:
@@ -49,7 +49,7 @@ def test_gd_features_kernel_is_lr_weighted_sum(rng, lrs):
     X, _ = _data(rng)
     F = gd_features(X, m, *lrs)
     lin = linear_kernels(X, m)
-    np.testing.assert_allclose(F @ F.T, lrs[0] * lin["lin1"] + lrs[1] * lin["lin2"], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(F @ F.T, lrs[0] * lin["theta1"] + lrs[1] * lin["theta2"], rtol=1e-12, atol=1e-12)
 
 
 def test_gd_features_reduce_to_paper_maps(rng):

@@ -44,8 +44,9 @@ def workdir(tmp_path_factory):
 
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for ext in ("pdf", "png"):
-        assert (out / "figures" / f"fig1.{ext}").stat().st_size > 10_000
+    for name in ("fig1", "fig5", "fig5_extra"):
+        for ext in ("pdf", "png"):
+            assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     losses = pd.read_parquet(out / "fig1" / "network_losses_d20_seed0.parquet")
     assert {"model", "step", "split", "metric", "value", "d", "seed"} <= set(losses.columns)
     discrepancy = pd.concat(pd.read_parquet(p) for p in (out / "fig1").glob("discrepancy_*.parquet"))
@@ -54,6 +55,13 @@ def test_preview_renders_figure_from_tables(workdir):
     assert logits["sample"].nunique() == 5
     log = (out / "logs" / "train_two_layer" / "d20_seed0.log").read_text()
     assert "threads" in log and "final train loss" in log
+    fits = pd.read_parquet(out / "fig5" / "fits.parquet")
+    assert set(fits["kernel"]) == {"theta1", "theta2", "theta"} and set(fits["activation"]) == {"erf", "relu"}
+    paper = fits.query("kernel == 'theta1' and activation == 'erf' and not identity_term").set_index("norm")
+    # Figure 5's claim holds already at preview size: the spectral norm falls faster.
+    assert paper.loc["spectral", "slope"] < paper.loc["frobenius", "slope"] < 0
+    norms = pd.read_parquet(out / "fig5" / "norms.parquet")
+    assert len(norms) == 2 * 3 * 2 * 3  # (identity term) x kernels x activations x d values
 
 
 def test_second_run_has_nothing_to_do(workdir):
@@ -69,6 +77,10 @@ def test_changing_one_setting_reruns_only_affected_jobs(workdir):
     (workdir / "sweep.yaml").write_text("fig1:\n  d_sweep: [10, 20, 40, 80]\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["sweep.yaml"]))
     assert jobs == {"teacher_data": 1, "train_two_layer": 1, "linear_model": 1, "compare_fig1": 1, "fig1": 1, "figures": 1}
+
+    (workdir / "width.yaml").write_text("fig5:\n  width: 800\n")
+    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["width.yaml"]))
+    assert jobs == {"ntk_norms": 18, "fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "figures": 1}
 
 
 def test_bad_config_fails_before_any_job(workdir):

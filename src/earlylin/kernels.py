@@ -1,47 +1,188 @@
-"""Empirical NTK blocks of the two-layer network at a given W, and the linear kernels.
+"""Empirical NTK blocks of the two-layer network and their distance to the linear kernels.
 
-    Theta1(W) = ( phi'(X W^T/sqrt(d)) diag(v^2) phi'(X W^T/sqrt(d))^T / m ) * ( X X^T / d )
-    Theta2(W) = phi(X W^T/sqrt(d)) phi(X W^T/sqrt(d))^T / m                       (eq. 17)
+    Theta1(W) = ( phi'(Z) diag(v^2) phi'(Z)^T / m ) * ( X X^T / d ),   Z = X W^T / sqrt(d)
+    Theta2(W) = phi(Z) phi(Z)^T / m                                        (eq. 17)
+    Theta     = Theta1 + Theta2
 
-accumulated over chunks of hidden units in float64, so memory stays O(n^2 + n chunk).
-The linear kernels are Gram matrices of the surrogates' feature maps (eq. 20).
+The Gram matrices are accumulated over chunks of hidden units, and each chunk's product
+fills only the lower block triangle (the matrix is symmetric), so the work is about
+n^2 m multiply-adds and the memory one n x n matrix per block plus one n x chunk slab.
+The linear kernels are Gram matrices of the surrogates' feature maps (eq. 20), formed
+row block by row block and subtracted in place, so a difference Theta(W) - Theta_lin
+never needs a second n x n matrix.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
+from scipy.sparse.linalg import LinearOperator, eigsh
 
-from .activations import Activation, GaussianMoments
+from .activations import Activation, GaussianMoments, gaussian_expectation
 from .surrogates import psi, psi1, psi2
+
+KERNELS = ("theta1", "theta2", "theta")
+
+# Feature map of each kernel's linear model (Section 3, eq. 20): one definition, reused.
+LINEAR_FEATURES: dict[str, Callable[[np.ndarray, GaussianMoments], np.ndarray]] = {
+    "theta1": psi1,
+    "theta2": psi2,
+    "theta": psi,
+}
+
+
+def _row_blocks(n: int, block: int):
+    for start in range(0, n, block):
+        yield start, min(start + block, n)
+
+
+def _accumulate_lower_gram(G: torch.Tensor, F: torch.Tensor, row_block: int) -> None:
+    """G[i, :i_end] += F[i] F[:i_end]^T for each row block i: the lower block triangle
+    (diagonal blocks in full) of G += F F^T."""
+    for lo, hi in _row_blocks(F.shape[0], row_block):
+        G[lo:hi, :hi].addmm_(F[lo:hi], F[:hi].T)
+
+
+def _fill_upper_from_lower(G: torch.Tensor, row_block: int) -> None:
+    n = G.shape[0]
+    for lo, hi in _row_blocks(n, row_block):
+        if hi < n:
+            G[lo:hi, hi:] = G[hi:, lo:hi].T
+
+
+def hidden_unit_grams(
+    X: torch.Tensor,
+    W: torch.Tensor,
+    v: torch.Tensor,
+    activation: Activation,
+    *,
+    first: bool = True,
+    second: bool = True,
+    dtype: torch.dtype = torch.float64,
+    chunk_units: int = 512,
+    row_block: int = 2048,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Sum over hidden units of v_r^2 phi'(z_r) phi'(z_r)^T and of phi(z_r) phi(z_r)^T.
+
+    ``dtype`` is the accumulation precision (inputs may be float32). Returns (G1, G2),
+    either None when not asked for; each n x n on X's device.
+    """
+    n, d = X.shape
+    m = W.shape[0]
+    Xa = X.to(dtype)
+    scale = 1.0 / math.sqrt(d)
+    G1 = torch.zeros((n, n), dtype=dtype, device=X.device) if first else None
+    G2 = torch.zeros((n, n), dtype=dtype, device=X.device) if second else None
+    for start in range(0, m, chunk_units):
+        Wc = W[start : start + chunk_units].to(dtype)
+        Z = Xa @ (Wc.T * scale)
+        A, D = activation.both(Z)
+        if G1 is not None:
+            D.mul_(v[start : start + chunk_units].to(dtype).abs()[None, :])
+            _accumulate_lower_gram(G1, D, row_block)
+        if G2 is not None:
+            _accumulate_lower_gram(G2, A, row_block)
+    for G in (G1, G2):
+        if G is not None:
+            _fill_upper_from_lower(G, row_block)
+    return G1, G2
 
 
 def empirical_ntk_blocks(
-    X: torch.Tensor, W: torch.Tensor, v: torch.Tensor, activation: Activation, chunk_units: int = 1024
+    X: torch.Tensor,
+    W: torch.Tensor,
+    v: torch.Tensor,
+    activation: Activation,
+    *,
+    dtype: torch.dtype = torch.float64,
+    chunk_units: int = 512,
+    row_block: int = 2048,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(Theta1, Theta2) at weights (W, v), each n x n in float64."""
-    n, d = X.shape
+    """(Theta1, Theta2) at weights (W, v), each n x n."""
+    G1, G2 = hidden_unit_grams(X, W, v, activation, dtype=dtype, chunk_units=chunk_units, row_block=row_block)
     m = W.shape[0]
-    X64 = X.to(torch.float64)
-    gram_phi_prime = torch.zeros((n, n), dtype=torch.float64, device=X.device)
-    theta2 = torch.zeros((n, n), dtype=torch.float64, device=X.device)
-    for start in range(0, m, chunk_units):
-        Wc = W[start : start + chunk_units].to(torch.float64)
-        vc = v[start : start + chunk_units].to(torch.float64)
-        Z = X64 @ Wc.T / math.sqrt(d)
-        A, D = activation.both(Z)
-        D = D * vc.abs()[None, :]
-        gram_phi_prime.addmm_(D, D.T)
-        theta2.addmm_(A, A.T)
-    theta1 = gram_phi_prime.div_(m).mul_(X64 @ X64.T / d)
-    return theta1, theta2.div_(m)
+    _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
+    return G1, G2.div_(m)
+
+
+def _hadamard_input_gram_(G: torch.Tensor, X: torch.Tensor, scale: float, row_block: int) -> None:
+    """G <- scale * G * (X X^T / d), in place, one row block at a time."""
+    d = X.shape[1]
+    Xa = X.to(G.dtype)
+    for lo, hi in _row_blocks(G.shape[0], row_block):
+        G[lo:hi].mul_(Xa[lo:hi] @ Xa.T).mul_(scale / d)
 
 
 def linear_kernels(X: np.ndarray, moments: GaussianMoments) -> dict[str, np.ndarray]:
     """Theta_lin1, Theta_lin2 and Theta_lin (eq. 20) as Gram matrices of psi1, psi2, psi."""
-    grams = {}
-    for name, features in (("lin1", psi1(X, moments)), ("lin2", psi2(X, moments)), ("lin", psi(X, moments))):
-        grams[name] = features @ features.T
-    return grams
+    return {name: (F := LINEAR_FEATURES[name](X, moments)) @ F.T for name in KERNELS}
+
+
+def kernel_difference(
+    kernel: str,
+    X: torch.Tensor,
+    W: torch.Tensor,
+    v: torch.Tensor,
+    activation: Activation,
+    moments: GaussianMoments,
+    *,
+    dtype: torch.dtype = torch.float64,
+    chunk_units: int = 512,
+    row_block: int = 2048,
+) -> torch.Tensor:
+    """Theta_k(W) - Theta_lin_k for k in ``KERNELS``, built in place (one n x n matrix
+    for theta1 and theta2, two for theta while its blocks are summed)."""
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; allowed values: {', '.join(KERNELS)}")
+    m = W.shape[0]
+    G1, G2 = hidden_unit_grams(
+        X, W, v, activation,
+        first=kernel in ("theta1", "theta"), second=kernel in ("theta2", "theta"),
+        dtype=dtype, chunk_units=chunk_units, row_block=row_block,
+    )
+    if G1 is not None:
+        _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
+    if G2 is not None:
+        G2.div_(m)
+    K = G1 if G2 is None else G2 if G1 is None else G1.add_(G2)
+    del G1, G2
+    F = torch.as_tensor(LINEAR_FEATURES[kernel](X.double().cpu().numpy(), moments), dtype=dtype, device=K.device)
+    for lo, hi in _row_blocks(K.shape[0], row_block):
+        K[lo:hi].sub_(F[lo:hi] @ F.T)
+    return K
+
+
+def diagonal_gap(kernel: str, activation: Activation, moments: GaussianMoments) -> float:
+    """Coefficient c of the identity by which the infinite-width kernel's diagonal exceeds
+    the linear kernel's at ||x||^2 = d: gamma - zeta^2 for Theta1 (set aside in the proof
+    of Proposition D.4), E[phi(g)^2] - zeta^2 - theta0^2 for Theta2, their sum for Theta."""
+    first = moments.gamma - moments.zeta**2
+    second = gaussian_expectation(lambda g: activation(g) ** 2, activation.kinks) - moments.zeta**2 - moments.theta0**2
+    return {"theta1": first, "theta2": second, "theta": first + second}[kernel]
+
+
+def spectral_norm(A: torch.Tensor, shift: float = 0.0, tol: float = 1e-10) -> float:
+    """||A - shift I||_2 of a symmetric matrix, by Lanczos (ARPACK eigsh, largest magnitude)."""
+    M = A.detach().cpu().numpy()
+    n = M.shape[0]
+    if n <= 2:
+        return float(np.abs(np.linalg.eigvalsh(M.astype(np.float64) - shift * np.eye(n))).max())
+
+    def matvec(x):
+        x = np.asarray(x).reshape(-1)
+        return (M @ x.astype(M.dtype)).astype(np.float64) - shift * x
+
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(0).standard_normal(n)  # fixed start: reproducible
+    vals = eigsh(op, k=1, which="LM", return_eigenvectors=False, tol=tol, v0=v0, ncv=min(n - 1, 40))
+    return float(abs(vals[0]))
+
+
+def frobenius_norm(A: torch.Tensor, shift: float = 0.0) -> float:
+    """||A - shift I||_F without forming A - shift I."""
+    sq = sum(float(torch.sum(torch.square(A[lo:hi].double()))) for lo, hi in _row_blocks(A.shape[0], 1024))
+    trace = float(torch.diagonal(A).double().sum())
+    return math.sqrt(max(sq - 2.0 * shift * trace + shift**2 * A.shape[0], 0.0))

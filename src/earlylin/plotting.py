@@ -10,6 +10,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -48,27 +50,92 @@ def plot_fig1(losses: pd.DataFrame, logits: pd.DataFrame, discrepancy: pd.DataFr
     ax = axes[0]
     sns.lineplot(
         data=_positive_steps(losses), x="step", y="value", hue="model", style="split",
+        hue_order=["network", "linear"],
         style_order=["train", "test"], palette=MODEL_COLORS, ax=ax, errorbar=None,
     )
     ax.set(xscale="log", xlabel="step", ylabel="loss  (1/2n) Σ (f - y)²", title="(a) losses")
 
     ax = axes[1]
-    shown = _positive_steps(logits).assign(sample=lambda df: "test point " + df["sample"].astype(str))
+    shown = _positive_steps(logits).assign(sample=lambda df: df["sample"].astype(str))
     sns.lineplot(
         data=shown, x="step", y="output", hue="sample", style="model",
-        style_order=["network", "linear"], ax=ax, errorbar=None, palette="tab10",
+        style_order=["network", "linear"], ax=ax, errorbar=None, palette="tab10", legend=False,
     )
-    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(b) logits of random test points")
-    ax.legend(fontsize="small", ncols=2)
+    ax.legend(
+        handles=[Line2D([], [], color="k", ls="-", label="network"),
+                 Line2D([], [], color="k", ls="--", label="linear")],
+        title="one colour per test point", fontsize="small",
+    )
+    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(b) outputs of random test points")
 
     ax = axes[2]
     disc = _positive_steps(discrepancy).copy()
-    disc["d"] = disc["d"].astype(int)
+    disc["d"] = "d = " + disc["d"].astype(int).astype(str)
+    order = sorted(disc["d"].unique(), key=lambda s: int(s.split("=")[1]))
     sns.lineplot(
-        data=disc, x="step", y="value", hue="d", palette="viridis", ax=ax,
-        errorbar=None, legend="full", hue_norm=matplotlib.colors.LogNorm(),
+        data=disc, x="step", y="value", hue="d", hue_order=order, palette="viridis", ax=ax,
+        errorbar=None,
     )
+    ax.legend(title=None)
     ax.set(xscale="log", yscale="log", xlabel="step", ylabel="MSE(network, linear) on test",
            title="(c) discrepancy for various d")
+    fig.suptitle(title)
+    return fig
+
+
+KERNEL_LABELS = {
+    "theta1": "Θ1(W(0)) − Θlin1",
+    "theta2": "Θ2(W(0)) − Θlin2",
+    "theta": "Θ(W(0)) − Θlin",
+}
+NORM_COLORS = {"spectral": "#1f77b4", "frobenius": "#ff7f0e"}
+
+
+def plot_kernel_norms(
+    norms: pd.DataFrame,
+    fits: pd.DataFrame,
+    *,
+    kernels: list[str],
+    activations: list[str],
+    title: str,
+    identity_term: bool,
+) -> plt.Figure:
+    """Figure 5 style: norms of kernel differences against d on log-log axes, with the
+    least-squares lines and their slopes in the legend; one panel per (activation, kernel).
+
+    With ``identity_term`` the norms with the diagonal gap c I added to the linear kernel
+    are drawn too (hollow markers, dashed lines).
+    """
+    set_style()
+    rows, cols = len(activations), len(kernels)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False, constrained_layout=True)
+    variants = [False, True] if identity_term else [False]
+    for i, activation in enumerate(activations):
+        for j, kernel in enumerate(kernels):
+            ax = axes[i][j]
+            sel = norms[(norms["activation"] == activation) & (norms["kernel"] == kernel)]
+            for with_identity in variants:
+                part = sel[sel["identity_term"] == with_identity]
+                means = part.groupby("d")[["spectral", "frobenius"]].mean().reset_index()
+                for norm in ("spectral", "frobenius"):
+                    fit = fits[
+                        (fits["activation"] == activation) & (fits["kernel"] == kernel)
+                        & (fits["identity_term"] == with_identity) & (fits["norm"] == norm)
+                    ].iloc[0]
+                    suffix = " (+cI)" if with_identity else ""
+                    sns.scatterplot(
+                        data=means, x="d", y=norm, ax=ax, color=NORM_COLORS[norm], s=40,
+                        marker="o", facecolor="none" if with_identity else NORM_COLORS[norm],
+                        edgecolor=NORM_COLORS[norm], legend=False,
+                    )
+                    d_grid = np.geomspace(means["d"].min(), means["d"].max(), 50)
+                    ax.plot(
+                        d_grid, np.exp(fit["intercept"]) * d_grid ** fit["slope"],
+                        color=NORM_COLORS[norm], ls="--" if with_identity else "-",
+                        label=f"{norm}{suffix}: slope {fit['slope']:.3f} ± {fit['stderr']:.3f}",
+                    )
+            ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel="norm",
+                   title=f"{activation}: {KERNEL_LABELS[kernel]}")
+            ax.legend(fontsize="small")
     fig.suptitle(title)
     return fig

@@ -3,12 +3,9 @@
 import os
 import sys
 
+# The package lives in this checkout's src/. Scripts inherit this search path (Snakemake
+# passes the parent's sys.path to them), and cluster jobs re-read this file.
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
-# Scripts run in their own processes (and, on a cluster, on other machines that
-# re-read this file): they import the package from this checkout as well.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH")) if p
-)
 
 from snakemake.exceptions import WorkflowError
 from earlylin.config import ConfigError, validate_config
@@ -26,6 +23,8 @@ FIG1 = config["fig1"]
 wildcard_constraints:
     d=r"\d+",
     seed=r"\d+",
+    kernel="theta1|theta2|theta",
+    activation=r"[a-z_]+",
 
 
 def fig1_sweep_files(pattern):
@@ -36,3 +35,18 @@ def fig1_sweep_files(pattern):
 def fig1_main_files(pattern):
     """One path per seed at the main d of Figure 1a/b."""
     return expand(pattern, d=FIG1["d"], seed=FIG1["seeds"])
+
+
+FIG5 = config["fig5"]
+FIG5_EXTRA = config["fig5_extra"]
+
+
+def fig5_norm_files(kernels, activations):
+    """One norms table per (kernel, activation, d, seed) of the Figure 5 sweep."""
+    return expand(
+        f"{RESULTS}/fig5/norms_{{kernel}}_{{activation}}_d{{d}}_seed{{seed}}.parquet",
+        kernel=kernels,
+        activation=activations,
+        d=FIG5["d_values"],
+        seed=FIG5["seeds"],
+    )

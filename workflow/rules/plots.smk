@@ -26,3 +26,50 @@ rule fig1:
         "../../envs/earlylin.yaml"
     script:
         "../../scripts/plot_fig1.py"
+
+
+rule fig5:
+    """Figure 5: ||Theta1(W(0)) - Theta_lin1|| (spectral, Frobenius) against d, fitted."""
+    input:
+        norms=f"{RESULTS}/fig5/norms.parquet",
+        fits=f"{RESULTS}/fig5/fits.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fig5.pdf",
+        png=f"{RESULTS}/figures/fig5.png",
+    params:
+        activation=FIG5["activation"],
+        title=f"Figure 5: {FIG5['activation']}, n = {FIG5['n']}, m = {FIG5['width']}, seeds {FIG5['seeds']}",
+    log:
+        f"{RESULTS}/logs/fig5.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/plot_fig5.py"
+
+
+rule fig5_extra:
+    """Supplementary to Figure 5: every kernel of the proof, several activations."""
+    input:
+        norms=f"{RESULTS}/fig5/norms.parquet",
+        fits=f"{RESULTS}/fig5/fits.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/fig5_extra.pdf",
+        png=f"{RESULTS}/figures/fig5_extra.png",
+    params:
+        kernels=FIG5_EXTRA["kernels"],
+        activations=FIG5_EXTRA["activations"],
+        title=f"Kernel approximations at initialisation: n = {FIG5['n']}, m = {FIG5['width']}",
+    log:
+        f"{RESULTS}/logs/fig5_extra.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/plot_fig5_extra.py"

@@ -1,0 +1,22 @@
+"""Rule ntk_norms: spectral and Frobenius norms of Theta_k(W(0)) - Theta_lin_k."""
+
+from earlylin.experiments import ntk_gap_norms
+from earlylin.runtime import start_script
+from earlylin.tables import write_table
+
+log = start_script(snakemake)
+p, wc = snakemake.params, snakemake.wildcards
+norms = ntk_gap_norms(
+    kernel=wc.kernel,
+    activation=wc.activation,
+    n=p.n,
+    width=p.width,
+    d=int(wc.d),
+    seed=int(wc.seed),
+    dtype=p.dtype,
+    device=p.device,
+    chunk_units=p.chunk_units,
+    leaky_relu_slope=p.leaky_relu_slope,
+)
+log.info("\n%s", norms.to_string())
+write_table(norms, snakemake.output[0], dict(snakemake.params.items(), **dict(wc.items())))
