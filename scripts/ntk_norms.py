@@ -14,6 +14,7 @@ norms = ntk_gap_norms(
     d=int(wc.d),
     seed=int(wc.seed),
     dtype=p.dtype,
+    compute_dtype=p.compute_dtype,
     device=p.device,
     chunk_units=p.chunk_units,
     leaky_relu_slope=p.leaky_relu_slope,

@@ -82,7 +82,7 @@ def test_ntk_gap_norms_table_and_decay_with_d():
         ntk_gap_norms(kernel="theta1", activation="erf", n=300, width=600, d=d, seed=0, device="cpu")
         for d in (10, 60)
     )
-    assert list(small.columns) == ["n", "m", "d", "seed", "activation", "kernel", "dtype", "seconds",
+    assert list(small.columns) == ["n", "m", "d", "seed", "activation", "kernel", "dtype", "compute_dtype", "seconds",
                                    "identity_term", "spectral", "frobenius"]
     assert small["identity_term"].tolist() == [False, True]
     # Proposition 3.4: the spectral norm falls faster in d than the Frobenius norm.

@@ -90,9 +90,12 @@ def test_float32_accumulation_close_to_float64(rng):
     X, W, v = _net(rng, n=50, m=200)
     g64 = hidden_unit_grams(X, W, v, act, dtype=torch.float64)
     g32 = hidden_unit_grams(X.float(), W.float(), v.float(), act, dtype=torch.float32)
-    for a, b in zip(g64, g32):
-        assert b.dtype == torch.float32
+    mixed = hidden_unit_grams(X, W, v, act, dtype=torch.float64, compute_dtype=torch.float32, row_block=16)
+    for a, b, c in zip(g64, g32, mixed):
+        assert b.dtype == torch.float32 and c.dtype == torch.float64
         torch.testing.assert_close(b.double(), a, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(c, a, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(c, c.T, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("kernel", KERNELS)

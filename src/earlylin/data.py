@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf
 
+from .tables import atomic_path
+
 
 def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
     """Independent numpy generator for (seed, purpose, keys); stable across runs."""
@@ -34,8 +36,6 @@ class Dataset:
 
     def save(self, path: str) -> None:
         """Write as .npz (no pickle); atomically, so a failed job leaves no file."""
-        from .tables import atomic_path
-
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, X_train=self.X_train, y_train=self.y_train,

@@ -41,9 +41,13 @@ def _row_blocks(n: int, block: int):
 
 def _accumulate_lower_gram(G: torch.Tensor, F: torch.Tensor, row_block: int) -> None:
     """G[i, :i_end] += F[i] F[:i_end]^T for each row block i: the lower block triangle
-    (diagonal blocks in full) of G += F F^T."""
+    (diagonal blocks in full) of G += F F^T. When F is float32 and G float64, each
+    block product runs in float32 and is added to the float64 accumulator."""
     for lo, hi in _row_blocks(F.shape[0], row_block):
-        G[lo:hi, :hi].addmm_(F[lo:hi], F[:hi].T)
+        if F.dtype == G.dtype:
+            G[lo:hi, :hi].addmm_(F[lo:hi], F[:hi].T)
+        else:
+            G[lo:hi, :hi] += F[lo:hi] @ F[:hi].T
 
 
 def _fill_upper_from_lower(G: torch.Tensor, row_block: int) -> None:
@@ -62,26 +66,30 @@ def hidden_unit_grams(
     first: bool = True,
     second: bool = True,
     dtype: torch.dtype = torch.float64,
-    chunk_units: int = 512,
+    compute_dtype: torch.dtype | None = None,
+    chunk_units: int = 2048,
     row_block: int = 2048,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """Sum over hidden units of v_r^2 phi'(z_r) phi'(z_r)^T and of phi(z_r) phi(z_r)^T.
 
-    ``dtype`` is the accumulation precision (inputs may be float32). Returns (G1, G2),
-    either None when not asked for; each n x n on X's device.
+    ``dtype`` is the accumulation precision; ``compute_dtype`` (default: ``dtype``) that
+    of the pre-activations, activations and each slab's block products, e.g. float32
+    products accumulated in float64. Returns (G1, G2), either None when not asked for;
+    each n x n on X's device.
     """
     n, d = X.shape
     m = W.shape[0]
-    Xa = X.to(dtype)
+    compute_dtype = compute_dtype or dtype
+    Xa = X.to(compute_dtype)
     scale = 1.0 / math.sqrt(d)
     G1 = torch.zeros((n, n), dtype=dtype, device=X.device) if first else None
     G2 = torch.zeros((n, n), dtype=dtype, device=X.device) if second else None
     for start in range(0, m, chunk_units):
-        Wc = W[start : start + chunk_units].to(dtype)
+        Wc = W[start : start + chunk_units].to(compute_dtype)
         Z = Xa @ (Wc.T * scale)
         A, D = activation.both(Z)
         if G1 is not None:
-            D.mul_(v[start : start + chunk_units].to(dtype).abs()[None, :])
+            D.mul_(v[start : start + chunk_units].to(compute_dtype).abs()[None, :])
             _accumulate_lower_gram(G1, D, row_block)
         if G2 is not None:
             _accumulate_lower_gram(G2, A, row_block)
@@ -98,7 +106,7 @@ def empirical_ntk_blocks(
     activation: Activation,
     *,
     dtype: torch.dtype = torch.float64,
-    chunk_units: int = 512,
+    chunk_units: int = 2048,
     row_block: int = 2048,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(Theta1, Theta2) at weights (W, v), each n x n."""
@@ -130,18 +138,20 @@ def kernel_difference(
     moments: GaussianMoments,
     *,
     dtype: torch.dtype = torch.float64,
-    chunk_units: int = 512,
+    compute_dtype: torch.dtype | None = None,
+    chunk_units: int = 2048,
     row_block: int = 2048,
 ) -> torch.Tensor:
     """Theta_k(W) - Theta_lin_k for k in ``KERNELS``, built in place (one n x n matrix
-    for theta1 and theta2, two for theta while its blocks are summed)."""
+    for theta1 and theta2, two for theta while its blocks are summed), accumulated in
+    ``dtype`` from slab products in ``compute_dtype``."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; allowed values: {', '.join(KERNELS)}")
     m = W.shape[0]
     G1, G2 = hidden_unit_grams(
         X, W, v, activation,
         first=kernel in ("theta1", "theta"), second=kernel in ("theta2", "theta"),
-        dtype=dtype, chunk_units=chunk_units, row_block=row_block,
+        dtype=dtype, compute_dtype=compute_dtype, chunk_units=chunk_units, row_block=row_block,
     )
     if G1 is not None:
         _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
@@ -164,25 +174,38 @@ def diagonal_gap(kernel: str, activation: Activation, moments: GaussianMoments) 
     return {"theta1": first, "theta2": second, "theta": first + second}[kernel]
 
 
-def spectral_norm(A: torch.Tensor, shift: float = 0.0, tol: float = 1e-10) -> float:
-    """||A - shift I||_2 of a symmetric matrix, by Lanczos (ARPACK eigsh, largest magnitude)."""
+def extreme_eigenvalues(A: torch.Tensor, tol: float = 1e-10) -> tuple[float, float]:
+    """(lambda_min, lambda_max) of a symmetric matrix by one Lanczos run (ARPACK eigsh,
+    both ends); dense eigvalsh below 3 rows."""
     M = A.detach().cpu().numpy()
     n = M.shape[0]
-    if n <= 2:
-        return float(np.abs(np.linalg.eigvalsh(M.astype(np.float64) - shift * np.eye(n))).max())
+    if n < 3:
+        vals = np.linalg.eigvalsh(M.astype(np.float64))
+        return float(vals[0]), float(vals[-1])
 
     def matvec(x):
-        x = np.asarray(x).reshape(-1)
-        return (M @ x.astype(M.dtype)).astype(np.float64) - shift * x
+        return (M @ np.asarray(x).reshape(-1).astype(M.dtype)).astype(np.float64)
 
     op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(0).standard_normal(n)  # fixed start: reproducible
-    vals = eigsh(op, k=1, which="LM", return_eigenvectors=False, tol=tol, v0=v0, ncv=min(n - 1, 40))
-    return float(abs(vals[0]))
+    vals = eigsh(op, k=2, which="BE", return_eigenvectors=False, tol=tol, v0=v0, ncv=min(n, 40))
+    return float(vals.min()), float(vals.max())
 
 
-def frobenius_norm(A: torch.Tensor, shift: float = 0.0) -> float:
-    """||A - shift I||_F without forming A - shift I."""
+def spectral_norm(A: torch.Tensor, shift: float = 0.0, *, extremes: tuple[float, float] | None = None) -> float:
+    """||A - shift I||_2 of a symmetric A: max |lambda - shift| over its extreme eigenvalues
+    (pass ``extremes`` from ``extreme_eigenvalues`` to reuse one Lanczos run)."""
+    lo, hi = extremes if extremes is not None else extreme_eigenvalues(A)
+    return max(abs(lo - shift), abs(hi - shift))
+
+
+def frobenius_parts(A: torch.Tensor) -> tuple[float, float]:
+    """(sum of squares, trace) of A, by row blocks: enough for ||A - c I||_F at any c."""
     sq = sum(float(torch.sum(torch.square(A[lo:hi].double()))) for lo, hi in _row_blocks(A.shape[0], 1024))
-    trace = float(torch.diagonal(A).double().sum())
+    return sq, float(torch.diagonal(A).double().sum())
+
+
+def frobenius_norm(A: torch.Tensor, shift: float = 0.0, *, parts: tuple[float, float] | None = None) -> float:
+    """||A - shift I||_F without forming A - shift I."""
+    sq, trace = parts if parts is not None else frobenius_parts(A)
     return math.sqrt(max(sq - 2.0 * shift * trace + shift**2 * A.shape[0], 0.0))

@@ -10,6 +10,7 @@ rule ntk_norms:
         n=FIG5["n"],
         width=FIG5["width"],
         dtype=FIG5["dtype"],
+        compute_dtype=FIG5["compute_dtype"],
         device=config["device"],
         chunk_units=FIG5["chunk_units"],
         leaky_relu_slope=config["leaky_relu_slope"],
