@@ -135,7 +135,7 @@ def plot_kernel_norms(
                         label=f"{norm}{suffix}: slope {fit['slope']:.3f} ± {fit['stderr']:.3f}",
                     )
             ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel="norm",
-                   title=f"{activation}: {KERNEL_LABELS[kernel]}")
+                   title=f"{activation}: {KERNEL_LABELS[kernel]}  (fit over d = {fit['d_min']}..{fit['d_max']})")
             ax.legend(fontsize="small")
     fig.suptitle(title)
     return fig
