@@ -70,7 +70,7 @@ def test_second_run_has_nothing_to_do(workdir):
 
 
 def test_changing_one_setting_reruns_only_affected_jobs(workdir):
-    (workdir / "lr.yaml").write_text("fig1:\n  lr: 0.5\n")
+    (workdir / "lr.yaml").write_text("fig1:\n  lr: 0.25\n")  # config.yaml has 0.5
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["lr.yaml"]))
     assert jobs == {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, "fig1": 1, "figures": 1}
 

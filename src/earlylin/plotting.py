@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 
@@ -136,6 +137,9 @@ def plot_kernel_norms(
                     )
             ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel="norm",
                    title=f"{activation}: {KERNEL_LABELS[kernel]}  (fit over d = {fit['d_min']}..{fit['d_max']})")
+            d_values = sorted(sel["d"].unique())
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_xticks(d_values, [str(d) for d in d_values])  # one label per measured d
             ax.legend(fontsize="small")
     fig.suptitle(title)
     return fig
