@@ -213,16 +213,6 @@ class GaussianMoments:
     theta2: float
     gamma: float
 
-    def as_dict(self) -> dict[str, float]:
-        return dict(
-            zeta=self.zeta,
-            nu=self.nu,
-            theta0=self.theta0,
-            theta1=self.theta1,
-            theta2=self.theta2,
-            gamma=self.gamma,
-        )
-
 
 def gaussian_moments(activation: Activation, trace_ratio: float = 1.0) -> GaussianMoments:
     """The moments zeta, nu, theta0, theta1, theta2, gamma of ``activation``.

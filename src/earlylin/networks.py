@@ -33,14 +33,6 @@ class TwoLayerParams:
     W: Tensor
     v: Tensor
 
-    @property
-    def width(self) -> int:
-        return self.W.shape[0]
-
-    @property
-    def input_dim(self) -> int:
-        return self.W.shape[1]
-
 
 def symmetric_init(width: int, input_dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric initialisation (eq. 3): f = 0 at init for every input.

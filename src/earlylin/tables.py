@@ -108,8 +108,3 @@ def outputs_matrix(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of ``output_rows`` for one model: (steps, outputs[steps x samples])."""
     wide = df.pivot(index="step", columns="sample", values="output").sort_index()
     return wide.index.to_numpy(), wide.to_numpy()
-
-
-def with_columns(df: pd.DataFrame, **columns: Any) -> pd.DataFrame:
-    """``df`` with constant columns (e.g. d, seed) added in front."""
-    return pd.concat([pd.DataFrame({k: [v] * len(df) for k, v in columns.items()}), df.reset_index(drop=True)], axis=1)
