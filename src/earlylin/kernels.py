@@ -99,6 +99,21 @@ def hidden_unit_grams(
     return G1, G2
 
 
+def _ntk_blocks(
+    X: torch.Tensor, W: torch.Tensor, v: torch.Tensor, activation: Activation, *,
+    first: bool, second: bool, **grams_kwargs,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """(Theta1, Theta2) from the hidden-unit Grams, each built in place; None if not asked."""
+    row_block = grams_kwargs.setdefault("row_block", 2048)
+    G1, G2 = hidden_unit_grams(X, W, v, activation, first=first, second=second, **grams_kwargs)
+    m = W.shape[0]
+    if G1 is not None:
+        _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
+    if G2 is not None:
+        G2.div_(m)
+    return G1, G2
+
+
 def empirical_ntk_blocks(
     X: torch.Tensor,
     W: torch.Tensor,
@@ -110,10 +125,9 @@ def empirical_ntk_blocks(
     row_block: int = 2048,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(Theta1, Theta2) at weights (W, v), each n x n."""
-    G1, G2 = hidden_unit_grams(X, W, v, activation, dtype=dtype, chunk_units=chunk_units, row_block=row_block)
-    m = W.shape[0]
-    _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
-    return G1, G2.div_(m)
+    return _ntk_blocks(
+        X, W, v, activation, first=True, second=True, dtype=dtype, chunk_units=chunk_units, row_block=row_block
+    )
 
 
 def _hadamard_input_gram_(G: torch.Tensor, X: torch.Tensor, scale: float, row_block: int) -> None:
@@ -147,16 +161,11 @@ def kernel_difference(
     ``dtype`` from slab products in ``compute_dtype``."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; allowed values: {', '.join(KERNELS)}")
-    m = W.shape[0]
-    G1, G2 = hidden_unit_grams(
+    G1, G2 = _ntk_blocks(
         X, W, v, activation,
         first=kernel in ("theta1", "theta"), second=kernel in ("theta2", "theta"),
         dtype=dtype, compute_dtype=compute_dtype, chunk_units=chunk_units, row_block=row_block,
     )
-    if G1 is not None:
-        _hadamard_input_gram_(G1, X, 1.0 / m, row_block)
-    if G2 is not None:
-        G2.div_(m)
     K = G1 if G2 is None else G2 if G1 is None else G1.add_(G2)
     del G1, G2
     F = torch.as_tensor(LINEAR_FEATURES[kernel](X.double().cpu().numpy(), moments), dtype=dtype, device=K.device)
