@@ -25,5 +25,7 @@ rule figures:
     default_target: True
     input:
         rules.fig1.output,
+        rules.fig2.output,
+        rules.fig_regimes.output,
         rules.fig5.output,
         rules.fig5_extra.output,

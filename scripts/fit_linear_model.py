@@ -1,24 +1,26 @@
-"""Rule linear_model: the network's linear model f_lin under GD, in closed form (Claim C.1)."""
+"""Rules linear_model, linear_fig2, linear_regime: the network's linear model (eq. 5, 9
+or 11 by the learning rates; naive: theta1 = theta2 = 0) under GD, in closed form."""
 
 from earlylin.data import Dataset
 from earlylin.experiments import fit_linear_model
 from earlylin.metrics import logged_steps
-from earlylin.runtime import start_script
+from earlylin.runtime import start_script, table_meta, wildcard_columns
 from earlylin.tables import write_table
 
 log = start_script(snakemake)
 p = snakemake.params
-d, seed = int(snakemake.wildcards.d), int(snakemake.wildcards.seed)
 data = Dataset.load(snakemake.input[0])
 losses, outputs = fit_linear_model(
     data,
     activation=p.activation,
-    lr_first=p.lr,
-    lr_second=p.lr,
+    lr_first=p.lr_first,
+    lr_second=p.lr_second,
     steps=logged_steps(p.max_step, p.steps_per_decade),
+    naive=p.naive,
+    model=p.model,
     leaky_relu_slope=p.leaky_relu_slope,
 )
-meta = dict(snakemake.params.items(), d=d, seed=seed)
-write_table(losses.assign(d=d, seed=seed), snakemake.output.losses, meta)
-write_table(outputs.assign(d=d, seed=seed), snakemake.output.outputs, meta)
-log.info("final test loss %.5f", losses.query("split == 'test'")["value"].iloc[-1])
+columns = wildcard_columns(snakemake)
+write_table(losses.assign(**columns), snakemake.output.losses, table_meta(snakemake))
+write_table(outputs.assign(**columns), snakemake.output.outputs, table_meta(snakemake))
+log.info("%s model: final test loss %.5f", p.model, losses.query("split == 'test'")["value"].iloc[-1])

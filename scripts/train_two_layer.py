@@ -1,31 +1,32 @@
-"""Rule train_two_layer: GD on the two-layer network, losses and test outputs per logged step."""
+"""Rules train_two_layer, train_fig2, train_regime: GD on the two-layer network (eq. 4);
+losses and test outputs per logged step."""
 
 from earlylin.data import Dataset
 from earlylin.experiments import train_network
 from earlylin.metrics import logged_steps
-from earlylin.runtime import start_script
+from earlylin.runtime import start_script, table_meta, wildcard_columns
 from earlylin.tables import write_table
 
 log = start_script(snakemake)
 p = snakemake.params
-d, seed = int(snakemake.wildcards.d), int(snakemake.wildcards.seed)
 data = Dataset.load(snakemake.input[0])
 steps = logged_steps(p.max_step, p.steps_per_decade)
-log.info("training %s width %d, lr %g, %d steps, %s on %s", p.activation, p.width, p.lr, steps[-1], p.dtype, p.device)
+log.info("training %s width %d, lr (first, second) = (%g, %g), %d steps, %s on %s",
+         p.activation, p.width, p.lr_first, p.lr_second, steps[-1], p.dtype, p.device)
 losses, outputs = train_network(
     data,
     activation=p.activation,
     width=p.width,
-    lr_first=p.lr,
-    lr_second=p.lr,
+    lr_first=p.lr_first,
+    lr_second=p.lr_second,
     steps=steps,
-    seed=seed,
+    seed=wildcard_columns(snakemake)["seed"],
     dtype=p.dtype,
     device=p.device,
     leaky_relu_slope=p.leaky_relu_slope,
     chunk_rows=p.chunk_rows,
 )
-meta = dict(snakemake.params.items(), d=d, seed=seed)
-write_table(losses.assign(d=d, seed=seed), snakemake.output.losses, meta)
-write_table(outputs.assign(d=d, seed=seed), snakemake.output.outputs, meta)
+columns = wildcard_columns(snakemake)
+write_table(losses.assign(**columns), snakemake.output.losses, table_meta(snakemake))
+write_table(outputs.assign(**columns), snakemake.output.outputs, table_meta(snakemake))
 log.info("final train loss %.5f", losses.query("split == 'train'")["value"].iloc[-1])

@@ -48,6 +48,10 @@ def test_shipped_configs_are_valid():
         (lambda c: c["fig5_extra"].update(kernels=["theta3"]), r"'fig5_extra.kernels.0' = 'theta3' is not allowed; allowed values: theta1, theta2, theta"),
         (lambda c: c["fig5"].update(d_values=[50]), r"'fig5.d_values' = \[50\]: \[50\] is too short"),
         (lambda c: c.pop("fig5"), r"lacks a required entry: 'fig5' is a required property"),
+        (lambda c: c["regimes"]["lr"].update(second=0), r"'regimes.lr.second' = 0 is out of range; it must be > 0"),
+        (lambda c: c["regimes"].update(regimes=["third"]), r"'regimes.regimes.0' = 'third' is not allowed; allowed values: first, second, both"),
+        (lambda c: c["regimes"].update(target="xor"), r"'regimes.target' = 'xor' is not allowed; allowed values: norm, teacher"),
+        (lambda c: c["fig2"].update(width=101), r"'fig2.width' = 101 must be a multiple of 2"),
     ],
 )
 def test_bad_config_names_key_and_fix(edit, expected):

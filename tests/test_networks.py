@@ -111,3 +111,18 @@ def test_divergence_is_reported(rng):
     X, y = torch.as_tensor(10 * rng.standard_normal((10, 3))), torch.ones(10, dtype=torch.float64)
     with pytest.raises(FloatingPointError, match="learning rate"):
         train_two_layer_gd(params, X, y, X, act, 1e6, 1e6, steps=[0, 10, 100], progress=False)
+
+
+@pytest.mark.parametrize("first, second", [(True, False), (False, True)])
+def test_gradient_of_a_frozen_layer_is_skipped(rng, first, second):
+    """A layer with lr 0 gets no gradient (None); the other's equals the full computation."""
+    act = get_activation("softplus")
+    W, v = symmetric_init(12, 5, rng)
+    params = make_params(W + 0.2 * rng.standard_normal(W.shape), v, torch.float64, "cpu")
+    X, y = torch.as_tensor(rng.standard_normal((17, 5))), torch.as_tensor(rng.standard_normal(17))
+    loss, gW, gv = two_layer_loss_and_gradients(params, X, y, act, chunk_rows=4)
+    loss_s, gW_s, gv_s = two_layer_loss_and_gradients(params, X, y, act, chunk_rows=4, first=first, second=second)
+    torch.testing.assert_close(loss_s, loss, rtol=0, atol=0)
+    assert (gW_s is None) != first and (gv_s is None) != second
+    kept, full = (gW_s, gW) if first else (gv_s, gv)
+    torch.testing.assert_close(kept, full, rtol=0, atol=0)

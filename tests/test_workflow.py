@@ -44,7 +44,7 @@ def workdir(tmp_path_factory):
 
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for name in ("fig1", "fig5", "fig5_extra"):
+    for name in ("fig1", "fig2", "regimes", "fig5", "fig5_extra"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     losses = pd.read_parquet(out / "fig1" / "network_losses_d20_seed0.parquet")
@@ -64,6 +64,24 @@ def test_preview_renders_figure_from_tables(workdir):
     assert len(norms) == 2 * 3 * 2 * 3  # (identity term) x kernels x activations x d values
 
 
+def test_preview_fig2_and_regime_grid_tables(workdir):
+    out = workdir / "results" / "preview"
+    fig2 = pd.concat(pd.read_parquet(p) for p in (out / "fig2").glob("discrepancy_*_seed0.parquet"))
+    assert set(fig2["model"]) == {"linear", "naive"}
+    late = fig2.query("metric == 'output_mse' and step >= 10").pivot(index="step", columns="model", values="value")
+    assert (late["naive"] > late["linear"]).all()  # Figure 2's claim, already at preview size
+    horizons = pd.read_parquet(out / "regimes" / "horizons.parquet")
+    assert len(horizons) == 3 * 3  # preview: erf, softplus, relu x three regimes, one seed
+    assert set(horizons["theorem"]) == {"Theorem 3.2", "Theorem 3.5", "Theorem D.1"}
+    assert {"horizon", "reached", "threshold", "lr_first", "lr_second"} <= set(horizons.columns)
+    frozen = horizons.set_index("regime")
+    assert (frozen.loc["first", "lr_second"] == 0).all() and (frozen.loc["second", "lr_first"] == 0).all()
+    curves = pd.read_parquet(out / "regimes" / "discrepancy.parquet")
+    assert set(curves["metric"]) == {"output_mse", "relative_mse"}
+    log = (out / "logs" / "train_regime" / "relu_second_seed0.log").read_text()
+    assert "lr (first, second) = (0, 0.5)" in log
+
+
 def test_second_run_has_nothing_to_do(workdir):
     proc = snakemake(workdir, "figures", "--dry-run")
     assert planned_jobs(proc) == {}, proc.stdout
@@ -77,6 +95,10 @@ def test_changing_one_setting_reruns_only_affected_jobs(workdir):
     (workdir / "sweep.yaml").write_text("fig1:\n  d_sweep: [10, 20, 40, 80]\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["sweep.yaml"]))
     assert jobs == {"teacher_data": 1, "train_two_layer": 1, "linear_model": 1, "compare_fig1": 1, "fig1": 1, "figures": 1}
+
+    (workdir / "grid.yaml").write_text("regimes:\n  lr: {first: 0.5, second: 0.25, both: 0.5}\n")
+    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["grid.yaml"]))
+    assert jobs == {"train_regime": 3, "linear_regime": 3, "regime_horizons": 1, "fig_regimes": 1, "figures": 1}
 
     (workdir / "width.yaml").write_text("fig5:\n  width: 800\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["width.yaml"]))

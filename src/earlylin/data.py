@@ -25,10 +25,14 @@ def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Dataset:
+    """Inputs as rows (n x d) and labels; ``image_shape`` (channels, height, width) when
+    the rows are flattened images, so that convolutional networks can unflatten them."""
+
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    image_shape: tuple[int, int, int] | None = None
 
     @property
     def input_dim(self) -> int:
@@ -36,15 +40,17 @@ class Dataset:
 
     def save(self, path: str) -> None:
         """Write as .npz (no pickle); atomically, so a failed job leaves no file."""
+        extra = {} if self.image_shape is None else {"image_shape": np.asarray(self.image_shape, dtype=np.int64)}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, X_train=self.X_train, y_train=self.y_train,
-                         X_test=self.X_test, y_test=self.y_test)
+                         X_test=self.X_test, y_test=self.y_test, **extra)
 
     @classmethod
     def load(cls, path: str) -> "Dataset":
         with np.load(path, allow_pickle=False) as z:
-            return cls(z["X_train"], z["y_train"], z["X_test"], z["y_test"])
+            shape = tuple(int(s) for s in z["image_shape"]) if "image_shape" in z.files else None
+            return cls(z["X_train"], z["y_train"], z["X_test"], z["y_test"], shape)
 
 
 def erf_teacher_labels(X: np.ndarray, W: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -59,9 +65,7 @@ def teacher_dataset(
     d: int, n_train: int, n_test: int, teacher_width: int, seed: int
 ) -> Dataset:
     """Figure 1 data: x ~ N(0, I_d), y = sign(f*(x)) with f* a random width-k erf network."""
-    for key, value in dict(d=d, n_train=n_train, n_test=n_test, teacher_width=teacher_width).items():
-        if value <= 0:
-            raise ValueError(f"{key} must be positive, got {value}")
+    _check_positive(d=d, n_train=n_train, n_test=n_test, teacher_width=teacher_width)
     teacher_rng = rng_stream(seed, "teacher", d, teacher_width)
     W = teacher_rng.standard_normal((teacher_width, d))
     v = teacher_rng.standard_normal(teacher_width)
@@ -69,3 +73,41 @@ def teacher_dataset(
     X = data_rng.standard_normal((n_train + n_test, d))
     y = erf_teacher_labels(X, W, v)
     return Dataset(X[:n_train], y[:n_train], X[n_train:], y[n_train:])
+
+
+def norm_target_labels(X: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """y = ||x|| / sqrt(d) + ReLU(a^T x): the norm-dependent target of Figure 2."""
+    d = X.shape[1]
+    return np.linalg.norm(X, axis=1) / math.sqrt(d) + np.maximum(X @ a, 0.0)
+
+
+def norm_target_dataset(d: int, n_train: int, n_test: int, seed: int) -> Dataset:
+    """Figure 2 data (Section 3.4): x ~ N(0, I_d), y = ||x||/sqrt(d) + ReLU(a^T x) with a
+    a random unit vector (||a|| = 1 = O(1)), drawn from ``seed``."""
+    _check_positive(d=d, n_train=n_train, n_test=n_test)
+    a = rng_stream(seed, "norm-target-direction", d).standard_normal(d)
+    a /= np.linalg.norm(a)
+    X = rng_stream(seed, "gaussian-inputs", d).standard_normal((n_train + n_test, d))
+    y = norm_target_labels(X, a)
+    return Dataset(X[:n_train], y[:n_train], X[n_train:], y[n_train:])
+
+
+def _check_positive(**values: int) -> None:
+    for key, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{key} must be positive, got {value}")
+
+
+TARGETS = ("teacher", "norm")
+
+
+def synthetic_dataset(
+    target: str, d: int, n_train: int, n_test: int, seed: int, teacher_width: int = 5
+) -> Dataset:
+    """One of the paper's synthetic data sets by name: 'teacher' (Figure 1: sign of a
+    random width-``teacher_width`` erf network) or 'norm' (Figure 2: ||x||/sqrt(d) + ReLU(a^T x))."""
+    if target == "teacher":
+        return teacher_dataset(d, n_train, n_test, teacher_width, seed)
+    if target == "norm":
+        return norm_target_dataset(d, n_train, n_test, seed)
+    raise ValueError(f"target {target!r}; allowed values: {', '.join(TARGETS)}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from .kernels import (
     kernel_difference,
     spectral_norm,
 )
-from .metrics import half_mse, output_mse
+from .metrics import agreement_horizon, half_mse, output_mse, relative_mse
 from .networks import make_params, symmetric_init
 from .surrogates import gd_features, linear_gd_closed_form
 from .tables import loss_rows, output_rows, outputs_matrix
@@ -113,11 +114,12 @@ def compare_outputs(
     n_samples: int,
     seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Discrepancy between network and linear model on test data (Figure 1c), and the
-    outputs of ``n_samples`` test points drawn at random with ``seed`` (Figure 1b).
+    """Discrepancy between the network and a linear model on test data, and the outputs
+    of ``n_samples`` test points drawn at random with ``seed`` (Figure 1b, c).
 
-    Returns (discrepancy rows: step, metric='output_mse', value; logits rows:
-    model, step, sample, output).
+    Returns (discrepancy rows: model (the linear model's name), step, metric, value with
+    metric 'output_mse' = E(f - f_lin)^2 (Figure 1c) and 'relative_mse' =
+    E(f - f_lin)^2 / E f^2 (Figure 3c); logits rows: model, step, sample, output).
     """
     steps_net, f_net = outputs_matrix(network_outputs)
     steps_lin, f_lin = outputs_matrix(linear_outputs)
@@ -126,14 +128,82 @@ def compare_outputs(
             "network and linear outputs are not logged at the same steps/samples; "
             "rerun both with the same max_step and steps_per_decade"
         )
-    discrepancy = pd.DataFrame(
-        {"step": steps_net, "metric": "output_mse", "value": output_mse(f_net, f_lin)}
+    model = _single_model(linear_outputs)
+    discrepancy = pd.concat(
+        [
+            pd.DataFrame({"model": model, "step": steps_net, "metric": "output_mse", "value": output_mse(f_net, f_lin)}),
+            pd.DataFrame({"model": model, "step": steps_net, "metric": "relative_mse", "value": relative_mse(f_net, f_lin)}),
+        ],
+        ignore_index=True,
     )
     n_test = f_net.shape[1]
     picked = np.sort(rng_stream(seed, "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False))
     both = pd.concat([network_outputs, linear_outputs], ignore_index=True)
     logits = both[both["sample"].isin(picked)].reset_index(drop=True)
     return discrepancy, logits
+
+
+def _single_model(outputs: pd.DataFrame) -> str:
+    models = outputs["model"].unique()
+    if len(models) != 1:
+        raise ValueError(f"expected the outputs of one model, got {list(models)}")
+    return str(models[0])
+
+
+@dataclass(frozen=True)
+class Regime:
+    """Which layers GD trains, and the linear model the matching theorem names."""
+
+    layers: str
+    theorem: str
+    features: str
+    trains_first: bool
+    trains_second: bool
+
+    def learning_rates(self, lr: float) -> tuple[float, float]:
+        """(eta1, eta2): ``lr`` for each trained layer, 0 for a frozen one."""
+        return (lr if self.trains_first else 0.0, lr if self.trains_second else 0.0)
+
+
+REGIMES: dict[str, Regime] = {
+    "first": Regime("first layer only (eta2 = 0)", "Theorem 3.2", "psi1, eq. 5", True, False),
+    "second": Regime("second layer only (eta1 = 0)", "Theorem 3.5", "psi2, eq. 9", False, True),
+    "both": Regime("both layers (eta1 = eta2)", "Theorem D.1", "psi, eq. 11", True, True),
+}
+
+
+def regime_summary(discrepancy: pd.DataFrame, threshold: float, lrs: dict[str, float]) -> pd.DataFrame:
+    """Agreement horizons of the regime x activation grid, one row per (activation,
+    regime, seed), with each regime's learning rates, theorem and linear model."""
+    table = agreement_horizons(discrepancy, threshold, ["activation", "regime", "seed"])
+    regimes = table["regime"].map(REGIMES)
+    lr_pairs = [regime.learning_rates(lrs[name]) for name, regime in zip(table["regime"], regimes)]
+    return table.assign(
+        lr_first=[a for a, _ in lr_pairs],
+        lr_second=[b for _, b in lr_pairs],
+        theorem=[r.theorem for r in regimes],
+        linear_model=[r.features for r in regimes],
+    )
+
+
+def agreement_horizons(discrepancy: pd.DataFrame, threshold: float, keys: Sequence[str]) -> pd.DataFrame:
+    """Per group of ``keys``: the first logged step at which the relative test-output
+    discrepancy exceeds ``threshold`` (``horizon``; NaN with ``reached`` False when it never
+    does up to ``last_step``), and the relative discrepancy at the first and last logged
+    steps >= 1."""
+    rel = discrepancy[(discrepancy["metric"] == "relative_mse") & (discrepancy["step"] >= 1)]
+    rows = []
+    for key, group in rel.groupby(list(keys), sort=True):
+        group = group.sort_values("step")
+        steps, values = group["step"].to_numpy(), group["value"].to_numpy()
+        horizon = agreement_horizon(steps, values, threshold)
+        rows.append(
+            dict(zip(keys, key if isinstance(key, tuple) else (key,)),
+                 threshold=threshold, horizon=float("nan") if horizon is None else float(horizon),
+                 reached=horizon is not None, last_step=int(steps[-1]),
+                 relative_mse_first=float(values[0]), relative_mse_last=float(values[-1]))
+        )
+    return pd.DataFrame(rows)
 
 
 def ntk_gap_norms(

@@ -15,6 +15,24 @@ def output_mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.mean((np.asarray(a) - np.asarray(b)) ** 2, axis=-1)
 
 
+def relative_mse(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """E||f - g||^2 / E||f||^2 over the last axis, f = ``reference`` (Figure 3c's measure);
+    NaN where the reference is identically zero (e.g. step 0 from f = 0)."""
+    reference = np.asarray(reference, dtype=np.float64)
+    size = np.mean(reference**2, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(size > 0, output_mse(reference, other) / np.where(size > 0, size, 1.0), np.nan)
+
+
+def agreement_horizon(steps: np.ndarray, relative: np.ndarray, threshold: float) -> int | None:
+    """The first logged step >= 1 at which ``relative`` exceeds ``threshold``; None when it
+    never does (agreement up to the last logged step)."""
+    steps = np.asarray(steps)
+    relative = np.asarray(relative, dtype=np.float64)
+    over = (steps >= 1) & (relative > threshold)
+    return int(steps[np.argmax(over)]) if over.any() else None
+
+
 def logged_steps(max_step: int, per_decade: int) -> np.ndarray:
     """Step 0 plus log-spaced integer steps 1..max_step (``per_decade`` per factor 10)."""
     if max_step < 1 or per_decade < 1:

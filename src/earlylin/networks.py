@@ -80,25 +80,39 @@ def two_layer_loss_and_gradients(
     y: Tensor,
     activation: Activation,
     chunk_rows: int | None = None,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Loss (1/2n) ||f(X) - y||^2 and its gradients (dL/dW, dL/dv) in one pass over X."""
+    *,
+    first: bool = True,
+    second: bool = True,
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Loss (1/2n) ||f(X) - y||^2 and its gradients (dL/dW, dL/dv) in one pass over X.
+
+    A gradient not asked for (``first``/``second`` False, e.g. a layer with lr 0) is
+    not computed and returned as None; for ``first=False`` phi' is never formed.
+    """
     m, d = params.W.shape
     n = X.shape[0]
     chunk = chunk_rows or default_chunk_rows(m)
     W_scaled = params.W * (1.0 / math.sqrt(d))
     v_scaled = params.v * (1.0 / math.sqrt(m))
-    grad_W = torch.zeros_like(params.W)
-    grad_v = torch.zeros_like(params.v)
+    grad_W = torch.zeros_like(params.W) if first else None
+    grad_v = torch.zeros_like(params.v) if second else None
     loss = torch.zeros((), dtype=X.dtype, device=X.device)
     for start in range(0, n, chunk):
         Xc = X[start : start + chunk]
         Z = Xc @ W_scaled.T
-        A, D = activation.both(Z)  # D may reuse Z's storage
+        if first:
+            A, D = activation.both(Z)  # D may reuse Z's storage
+        else:
+            A = activation(Z)
         r = A @ v_scaled - y[start : start + chunk]
         loss += r @ r
-        grad_v.addmv_(A.T, r)
-        grad_W.addmm_(D.T, Xc * r[:, None])
+        if second:
+            grad_v.addmv_(A.T, r)
+        if first:
+            grad_W.addmm_(D.T, Xc * r[:, None])
     scale = 1.0 / (n * math.sqrt(m))
-    grad_v.mul_(scale)
-    grad_W.mul_(params.v[:, None] * (scale / math.sqrt(d)))
+    if second:
+        grad_v.mul_(scale)
+    if first:
+        grad_W.mul_(params.v[:, None] * (scale / math.sqrt(d)))
     return loss / (2 * n), grad_W, grad_v

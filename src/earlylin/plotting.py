@@ -70,7 +70,7 @@ def plot_fig1(losses: pd.DataFrame, logits: pd.DataFrame, discrepancy: pd.DataFr
     ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(b) outputs of random test points")
 
     ax = axes[2]
-    disc = _positive_steps(discrepancy).copy()
+    disc = _positive_steps(discrepancy[discrepancy["metric"] == "output_mse"]).copy()
     disc["d"] = "d = " + disc["d"].astype(int).astype(str)
     order = sorted(disc["d"].unique(), key=lambda s: int(s.split("=")[1]))
     sns.lineplot(
@@ -80,6 +80,104 @@ def plot_fig1(losses: pd.DataFrame, logits: pd.DataFrame, discrepancy: pd.DataFr
     ax.legend(title=None)
     ax.set(xscale="log", yscale="log", xlabel="step", ylabel="MSE(network, linear) on test",
            title="(c) discrepancy for various d")
+    fig.suptitle(title)
+    return fig
+
+
+MODEL_LABELS = {"network": "network", "linear": "f_lin (eq. 11)", "naive": "naive linear (θ1 = θ2 = 0)"}
+MODEL_DASHES = {"network": "-", "linear": "--", "naive": ":"}
+
+
+def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFrame, title: str) -> plt.Figure:
+    """Figure 2: (a) losses of the network, f_lin and the naive linear model, (b) output
+    MSE of each linear model to the network, (c) outputs of random test points.
+
+    ``losses``: model, step, split, value; ``discrepancy``: model, step, metric, value;
+    ``logits``: model, step, sample, output (network rows may repeat, one per comparison).
+    """
+    set_style()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    models = ["network", "linear", "naive"]
+
+    ax = axes[0]
+    test = _positive_steps(losses[losses["split"] == "test"])
+    for model in models:
+        part = test[test["model"] == model].groupby("step")["value"].mean()
+        ax.plot(part.index, part.to_numpy(), color=MODEL_COLORS[model], ls=MODEL_DASHES[model],
+                label=MODEL_LABELS[model])
+    ax.legend(fontsize="small")
+    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss  (1/2n) Σ (f - y)²",
+           title="(a) test losses")
+
+    ax = axes[1]
+    mse = _positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
+    for model in ("linear", "naive"):
+        part = mse[mse["model"] == model].groupby("step")["value"].mean()
+        ax.plot(part.index, part.to_numpy(), color=MODEL_COLORS[model], ls=MODEL_DASHES[model],
+                label=MODEL_LABELS[model])
+    ax.legend(title="MSE to the network of", fontsize="small")
+    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="MSE(network, linear model) on test",
+           title="(b) discrepancy to the network")
+
+    ax = axes[2]
+    shown = _positive_steps(logits).drop_duplicates(["model", "step", "sample"])
+    palette = sns.color_palette("tab10", shown["sample"].nunique())
+    for colour, (sample, part) in zip(palette, shown.groupby("sample")):
+        for model in models:
+            rows = part[part["model"] == model].sort_values("step")
+            ax.plot(rows["step"], rows["output"], color=colour, ls=MODEL_DASHES[model])
+    ax.legend(
+        handles=[Line2D([], [], color="k", ls=MODEL_DASHES[m], label=MODEL_LABELS[m]) for m in models],
+        title="one colour per test point", fontsize="small",
+    )
+    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(c) outputs of random test points")
+    fig.suptitle(title)
+    return fig
+
+
+REGIME_TITLES = {
+    "first": "first layer only: ψ1 (Thm 3.2)",
+    "second": "second layer only: ψ2 (Thm 3.5)",
+    "both": "both layers: ψ (Thm D.1)",
+}
+
+
+def plot_regimes(discrepancy: pd.DataFrame, horizons: pd.DataFrame, *, threshold: float, title: str) -> plt.Figure:
+    """The regime x activation grid: relative test-output discrepancy of each network to
+    its regime's linear model against steps (one panel per regime, one line per
+    activation, seeds averaged), and a heatmap of the agreement horizons."""
+    set_style()
+    regimes = [r for r in REGIME_TITLES if r in set(discrepancy["regime"])]
+    activations = list(dict.fromkeys(horizons["activation"]))
+    fig, axes = plt.subplots(
+        1, len(regimes) + 1, figsize=(4.6 * (len(regimes) + 1), 4.4), constrained_layout=True,
+        gridspec_kw=dict(width_ratios=[1] * len(regimes) + [0.9]),
+    )
+    rel = _positive_steps(discrepancy[discrepancy["metric"] == "relative_mse"])
+    palette = dict(zip(activations, sns.color_palette("tab10", len(activations))))
+    for ax, regime in zip(axes, regimes):
+        sns.lineplot(
+            data=rel[rel["regime"] == regime], x="step", y="value", hue="activation",
+            hue_order=activations, palette=palette, ax=ax, errorbar=None, legend=regime == regimes[0],
+        )
+        ax.axhline(threshold, color="k", ls=":", lw=1)
+        ax.set(xscale="log", yscale="log", xlabel="step", title=REGIME_TITLES[regime],
+               ylabel="E(f − f_lin)² / E f²  on test" if regime == regimes[0] else "")
+    axes[0].legend(title=f"activation  (dotted: threshold {threshold:g})", fontsize="small")
+
+    ax = axes[-1]
+    table = horizons.groupby(["activation", "regime"]).agg(
+        horizon=("horizon", "min"), reached=("reached", "all"), last_step=("last_step", "max")
+    ).reset_index()
+    shown = table.assign(value=np.where(table["reached"], table["horizon"], table["last_step"]))
+    grid = shown.pivot(index="activation", columns="regime", values="value").reindex(index=activations, columns=regimes)
+    labels = shown.assign(
+        label=lambda df: np.where(df["reached"], df["horizon"].map(lambda h: f"{h:.0f}" if h == h else ""),
+                                  "> " + df["last_step"].astype(str))
+    ).pivot(index="activation", columns="regime", values="label").reindex(index=activations, columns=regimes)
+    sns.heatmap(np.log10(grid.astype(float)), annot=labels.to_numpy(), fmt="", cmap="viridis", ax=ax,
+                cbar_kws=dict(label="log10 horizon (steps)"))
+    ax.set(xlabel="regime", ylabel="", title=f"agreement horizon: first step with ratio > {threshold:g}")
     fig.suptitle(title)
     return fig
 

@@ -29,3 +29,13 @@ def start_script(snakemake: Any) -> logging.Logger:
     logger.handlers[:] = [handler]
     logger.info("rule %s, wildcards %s, threads %d", snakemake.rule, dict(snakemake.wildcards), snakemake.threads)
     return logger
+
+
+def wildcard_columns(snakemake: Any) -> dict[str, Any]:
+    """The job's wildcards as table columns (digit strings, e.g. d and seed, as ints)."""
+    return {k: int(v) if str(v).isdigit() else str(v) for k, v in dict(snakemake.wildcards).items()}
+
+
+def table_meta(snakemake: Any) -> dict[str, Any]:
+    """What produced a table: the rule's params and wildcards (stored with it)."""
+    return dict(snakemake.params.items(), **wildcard_columns(snakemake))

@@ -71,7 +71,8 @@ def train_two_layer_gd(
             if i is not None:
                 test_outputs[i] = two_layer_output(params, X_test, activation, chunk_rows).double().cpu().numpy()
             loss, grad_W, grad_v = two_layer_loss_and_gradients(
-                params, X_train, y_train, activation, chunk_rows
+                params, X_train, y_train, activation, chunk_rows,
+                first=bool(lr_first), second=bool(lr_second),
             )
             if i is not None:
                 train_loss[i] = float(loss)

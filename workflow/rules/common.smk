@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from snakemake.exceptions import WorkflowError
 from earlylin.config import ConfigError, validate_config
+from earlylin.experiments import REGIMES
 
 try:
     validate_config(
@@ -19,12 +20,55 @@ except ConfigError as err:
 
 RESULTS = config["results_dir"]
 FIG1 = config["fig1"]
+FIG2 = config["fig2"]
+GRID = config["regimes"]
+FIG5 = config["fig5"]
+FIG5_EXTRA = config["fig5_extra"]
 
 wildcard_constraints:
     d=r"\d+",
     seed=r"\d+",
     kernel="theta1|theta2|theta",
     activation=r"[a-z_]+",
+    regime="|".join(REGIMES),
+    model="linear|naive",
+
+
+def network_params(section, lr_first, lr_second, activation=None):
+    """Params of a two-layer training job from a config section (Figure 1, 2 or the grid).
+    Values may be functions of the wildcards, as everywhere in params."""
+    return dict(
+        activation=activation or section["activation"],
+        leaky_relu_slope=config["leaky_relu_slope"],
+        width=section["width"],
+        lr_first=lr_first,
+        lr_second=lr_second,
+        max_step=section["max_step"],
+        steps_per_decade=section["steps_per_decade"],
+        dtype=section["dtype"],
+        device=config["device"],
+        chunk_rows=section.get("chunk_rows"),
+    )
+
+
+def linear_params(section, lr_first, lr_second, activation=None, model="linear", naive=False):
+    """Params of a linear-model job; ``naive`` drops theta1, theta2 from q (Figure 2).
+    Values may be functions of the wildcards, as everywhere in params."""
+    return dict(
+        activation=activation or section["activation"],
+        leaky_relu_slope=config["leaky_relu_slope"],
+        lr_first=lr_first,
+        lr_second=lr_second,
+        naive=naive,
+        model=model,
+        max_step=section["max_step"],
+        steps_per_decade=section["steps_per_decade"],
+    )
+
+
+def regime_lr(regime, layer):
+    """eta1 (layer 0) or eta2 (layer 1) of a grid job: the regime's lr on trained layers."""
+    return REGIMES[regime].learning_rates(GRID["lr"][regime])[layer]
 
 
 def fig1_sweep_files(pattern):
@@ -37,8 +81,19 @@ def fig1_main_files(pattern):
     return expand(pattern, d=FIG1["d"], seed=FIG1["seeds"])
 
 
-FIG5 = config["fig5"]
-FIG5_EXTRA = config["fig5_extra"]
+def fig2_files(pattern, models=("linear", "naive")):
+    """One path per (linear model, seed) of Figure 2."""
+    return expand(pattern, model=models, seed=FIG2["seeds"])
+
+
+def regime_files(name):
+    """One path per (activation, regime, seed) job of the regime x activation grid."""
+    return expand(
+        f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/{name}",
+        activation=GRID["activations"],
+        regime=GRID["regimes"],
+        seed=GRID["seeds"],
+    )
 
 
 def fig5_norm_files(kernels, activations):

@@ -1,11 +1,12 @@
-# Data stage: synthetic draws (seeded).
+# Data stage: synthetic draws (seeded), one .npz per data set.
 
 
 rule teacher_data:
-    """x ~ N(0, I_d), y = sign(f*(x)), f* a random erf network (Section 3.4)."""
+    """Figure 1: x ~ N(0, I_d), y = sign(f*(x)), f* a random erf network (Section 3.4)."""
     output:
         f"{RESULTS}/data/teacher_d{{d}}_seed{{seed}}.npz",
     params:
+        target="teacher",
         n_train=FIG1["n_train"],
         n_test=FIG1["n_test"],
         teacher_width=FIG1["teacher_width"],
@@ -20,4 +21,48 @@ rule teacher_data:
     conda:
         "../../envs/earlylin.yaml"
     script:
-        "../../scripts/make_teacher_data.py"
+        "../../scripts/make_synthetic_data.py"
+
+
+rule fig2_data:
+    """Figure 2: x ~ N(0, I_d), y = ||x||/sqrt(d) + ReLU(a^T x), a a random unit vector."""
+    output:
+        f"{RESULTS}/fig2/data_seed{{seed}}.npz",
+    params:
+        target="norm",
+        d=FIG2["d"],
+        n_train=FIG2["n_train"],
+        n_test=FIG2["n_test"],
+        teacher_width=None,
+    log:
+        f"{RESULTS}/logs/fig2_data/seed{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/make_synthetic_data.py"
+
+
+rule regimes_data:
+    """The regime x activation grid's data set (target from the config), shared by its jobs."""
+    output:
+        f"{RESULTS}/regimes/data_seed{{seed}}.npz",
+    params:
+        target=GRID["target"],
+        d=GRID["d"],
+        n_train=GRID["n_train"],
+        n_test=GRID["n_test"],
+        teacher_width=GRID["teacher_width"],
+    log:
+        f"{RESULTS}/logs/regimes_data/seed{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/make_synthetic_data.py"

@@ -28,6 +28,60 @@ rule fig1:
         "../../scripts/plot_fig1.py"
 
 
+rule fig2:
+    """Figure 2: norm-dependent target; network vs f_lin (eq. 11) vs the naive linear model."""
+    input:
+        network_losses=expand(f"{RESULTS}/fig2/network_losses_seed{{seed}}.parquet", seed=FIG2["seeds"]),
+        linear_losses=fig2_files(f"{RESULTS}/fig2/{{model}}_losses_seed{{seed}}.parquet"),
+        discrepancy=fig2_files(f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet"),
+        logits=expand(f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet", model=["linear", "naive"], seed=FIG2["seeds"][0]),
+    output:
+        pdf=f"{RESULTS}/figures/fig2.pdf",
+        png=f"{RESULTS}/figures/fig2.png",
+    params:
+        title=(
+            f"Figure 2: y = ‖x‖/√d + ReLU(aᵀx); {FIG2['activation']} network, width {FIG2['width']}, "
+            f"d = {FIG2['d']}, n = {FIG2['n_train']}, lr = {FIG2['lr']}"
+        ),
+    log:
+        f"{RESULTS}/logs/fig2.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/plot_fig2.py"
+
+
+rule fig_regimes:
+    """Every regime (Theorems 3.2, 3.5, D.1) x activation: discrepancy and agreement horizons."""
+    input:
+        discrepancy=f"{RESULTS}/regimes/discrepancy.parquet",
+        horizons=f"{RESULTS}/regimes/horizons.parquet",
+    output:
+        pdf=f"{RESULTS}/figures/regimes.pdf",
+        png=f"{RESULTS}/figures/regimes.png",
+    params:
+        threshold=GRID["threshold"],
+        title=(
+            f"Network vs its regime's linear model: {GRID['target']} target, width {GRID['width']}, "
+            f"d = {GRID['d']}, n = {GRID['n_train']}, lr "
+            + ", ".join(f"{regime} {lr}" for regime, lr in GRID["lr"].items())
+        ),
+    log:
+        f"{RESULTS}/logs/fig_regimes.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/plot_regimes.py"
+
+
 rule fig5:
     """Figure 5: ||Theta1(W(0)) - Theta_lin1|| (spectral, Frobenius) against d, fitted."""
     input:
