@@ -16,6 +16,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/deep.smk"
 include: "workflow/rules/ntk.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/plots.smk"
@@ -27,5 +28,7 @@ rule figures:
         rules.fig1.output,
         rules.fig2.output,
         rules.fig_regimes.output,
+        rules.fig3.output,
+        rules.fig4.output,
         rules.fig5.output,
         rules.fig5_extra.output,

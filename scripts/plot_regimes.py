@@ -10,5 +10,6 @@ fig = plot_regimes(
     read_table(snakemake.input.horizons, ("activation", "regime", "horizon", "reached", "last_step")),
     threshold=snakemake.params.threshold,
     title=snakemake.params.title,
+    activations=list(snakemake.params.activations),
 )
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

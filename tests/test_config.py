@@ -52,6 +52,8 @@ def test_shipped_configs_are_valid():
         (lambda c: c["regimes"].update(regimes=["third"]), r"'regimes.regimes.0' = 'third' is not allowed; allowed values: first, second, both"),
         (lambda c: c["regimes"].update(target="xor"), r"'regimes.target' = 'xor' is not allowed; allowed values: norm, teacher"),
         (lambda c: c["fig2"].update(width=101), r"'fig2.width' = 101 must be a multiple of 2"),
+        (lambda c: c["deep"].update(fig4=["cifar100"]), r"'deep.fig4' names data set 'cifar100', which 'deep.datasets' does not define; defined: cifar10, cifar10_8x8, mnist"),
+        (lambda c: c["deep"]["datasets"]["mnist"].update(source="svhn"), r"'deep.datasets.mnist.source' = 'svhn' is not allowed; allowed values: cifar10, mnist, digits"),
     ],
 )
 def test_bad_config_names_key_and_fix(edit, expected):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,11 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(workdir, *args, overlays=(), check=True):
+def snakemake(workdir, *args, overlays=(), check=True, env=None):
     """Run snakemake on the preview config (plus overlay files) in ``workdir``."""
     configfiles = ["config/preview.yaml", *overlays]
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", *configfiles]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return proc
@@ -44,7 +45,7 @@ def workdir(tmp_path_factory):
 
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for name in ("fig1", "fig2", "regimes", "fig5", "fig5_extra"):
+    for name in ("fig1", "fig2", "regimes", "fig3", "fig4", "fig5", "fig5_extra"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     losses = pd.read_parquet(out / "fig1" / "network_losses_d20_seed0.parquet")
@@ -80,6 +81,78 @@ def test_preview_fig2_and_regime_grid_tables(workdir):
     assert set(curves["metric"]) == {"output_mse", "relative_mse"}
     log = (out / "logs" / "train_regime" / "relu_second_seed0.log").read_text()
     assert "lr (first, second) = (0, 0.5)" in log
+
+
+def test_preview_deep_networks_on_bundled_digits(workdir):
+    """Figures 3/4 at preview size: every image data set is the offline digits."""
+    out = workdir / "results" / "preview" / "deep"
+    for dataset in ("cifar10_8x8", "cifar10", "mnist"):
+        for arch in ("fc", "cnn"):
+            losses = pd.read_parquet(out / dataset / f"{arch}_seed0_losses.parquet")
+            assert set(losses["model"]) == {arch, f"{arch}_linear"}
+            test = losses.query("split == 'test'")
+            # d = 64 < n_test = 100: the V_lin split exists and sums to the test loss.
+            parts = test.pivot_table(index=["model", "step"], columns="part", values="value")
+            assert ((parts["v_lin"] + parts["complement"] - parts["total"]).abs() < 1e-12).all()
+            rel = pd.read_parquet(out / dataset / f"{arch}_seed0_discrepancy.parquet").query("metric == 'relative_mse'")
+            assert rel.query("step >= 1")["value"].between(0, 0.5).all()
+            assert not (out / dataset / f"{arch}_seed0.checkpoint.pt").exists()  # removed after success
+    log = (workdir / "results" / "preview" / "logs" / "train_deep" / "mnist_cnn_seed0.log").read_text()
+    assert "image shape (1, 8, 8)" in log and "relative MSE" in log
+
+
+# Every Python process of the fakes run (Snakemake and its job scripts) imports this first:
+# torchvision's CIFAR-10 then expects the fakes' checksums, and still checks them.
+SITECUSTOMIZE = """
+import json, os
+from torchvision.datasets import CIFAR10
+_md5 = json.load(open(os.environ["EARLYLIN_FAKE_CIFAR10_MD5"]))
+CIFAR10.train_list = [[name, _md5[name]] for name, _ in CIFAR10.train_list]
+CIFAR10.test_list = [[name, _md5[name]] for name, _ in CIFAR10.test_list]
+CIFAR10.meta = {**CIFAR10.meta, "md5": _md5[CIFAR10.meta["filename"]]}
+"""
+
+
+def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tmp_path):
+    """fig3 and fig4 through the real torchvision loaders, inside the workflow: CIFAR-10
+    python batches and MNIST idx files faked at their real image sizes (no network)."""
+    import json
+    import os
+
+    from fake_image_data import write_fake_cifar10, write_fake_mnist
+
+    resources = tmp_path / "resources"
+    cifar = write_fake_cifar10(resources, per_batch=300, n_test=600)
+    write_fake_mnist(resources, n_train=1500, n_test=600)
+    (tmp_path / "md5.json").write_text(json.dumps(cifar["md5"]))
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    env = dict(os.environ, EARLYLIN_FAKE_CIFAR10_MD5=str(tmp_path / "md5.json"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")])))
+    (workdir / "fakes.yaml").write_text(
+        "results_dir: results/fakes\n"
+        "deep:\n"
+        f"  data_root: {resources}\n"
+        "  download: false\n"
+        "  datasets:\n"
+        "    cifar10_8x8: {source: cifar10, classes: [3, 7], pool: 4}\n"
+        "    cifar10: {source: cifar10, classes: [3, 7], pool: 1}\n"
+        "    mnist: {source: mnist, classes: [0, 1], pool: 1}\n"
+        "  max_step: 20\n"
+        "  steps_per_decade: 3\n"
+    )
+    snakemake(workdir, "fig3", "fig4", overlays=["fakes.yaml"], env=env)
+    out = workdir / "results" / "fakes"
+    for name in ("fig3", "fig4"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+    receipt = json.loads((resources / "cifar10.verified.json").read_text())
+    assert receipt["images"] == {"train": 1500, "test": 600}
+    shapes = {name: tuple(np.load(out / "deep" / "data" / f"{name}_seed0.npz")["image_shape"])
+              for name in ("cifar10_8x8", "cifar10", "mnist")}
+    assert shapes == {"cifar10_8x8": (3, 8, 8), "cifar10": (3, 32, 32), "mnist": (1, 28, 28)}
+    # d = 3072 >= n_test = 100 for full-size CIFAR-10: no V_lin split (Figure 4).
+    parts = set(pd.read_parquet(out / "deep" / "cifar10" / "fc_seed0_losses.parquet")["part"])
+    assert parts == {"total"}
 
 
 def test_second_run_has_nothing_to_do(workdir):

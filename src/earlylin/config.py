@@ -91,9 +91,25 @@ def validate_config(config: MutableMapping[str, Any], schema_path: str | Path) -
     fill_defaults(config, schema)
     validator = jsonschema.Draft7Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = "\n".join(f"  - {describe_error(e, schema)}" for e in errors)
+    problems = [describe_error(e, schema) for e in errors] + _cross_key_problems(config)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(
-            f"invalid configuration ({len(errors)} problem(s)):\n{lines}\n"
+            f"invalid configuration ({len(problems)} problem(s)):\n{lines}\n"
             f"Edit config/config.yaml or your overlay; the schema is {schema_path}."
         )
+
+
+def _cross_key_problems(config: MutableMapping[str, Any]) -> list[str]:
+    """Checks that span keys, which the schema cannot express."""
+    deep = config.get("deep")
+    if not isinstance(deep, MutableMapping) or not isinstance(deep.get("datasets"), MutableMapping):
+        return []
+    known = sorted(deep["datasets"])
+    return [
+        f"config key 'deep.{figure}' names data set {name!r}, which 'deep.datasets' does not define; "
+        f"defined: {', '.join(known)}"
+        for figure in ("fig3", "fig4")
+        for name in deep.get(figure) or []
+        if name not in deep["datasets"]
+    ]

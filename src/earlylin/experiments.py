@@ -283,3 +283,29 @@ def fit_power_laws(norms: pd.DataFrame) -> pd.DataFrame:
                  d_min=int(mean.index.min()), d_max=int(mean.index.max()), n_d=len(mean))
         )
     return pd.DataFrame(rows)
+
+
+def deep_figure_tables(
+    losses: pd.DataFrame, outputs: pd.DataFrame, discrepancy: pd.DataFrame, *, n_samples: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Shape the train_deep tables of several (dataset, arch, seed) jobs for Figures 3/4.
+
+    The linear model shown is the FC job's (the CNN's lr is scaled so that its linear
+    model is the same one). Returns (test-loss parts: dataset, model in fc/cnn/linear,
+    seed, step, part, value; relative MSE: dataset, arch, seed, step, value; outputs of
+    ``n_samples`` test points drawn per (dataset, seed): dataset, model, step, sample,
+    output).
+    """
+    rename = {"fc": "fc", "cnn": "cnn", "fc_linear": "linear"}
+    test = losses[(losses["split"] == "test") & losses["model"].isin(rename)]
+    parts = test.assign(model=test["model"].map(rename))[["dataset", "model", "seed", "step", "part", "value"]]
+    rel = discrepancy[discrepancy["metric"] == "relative_mse"][["dataset", "arch", "seed", "step", "value"]]
+    shown = outputs[outputs["model"].isin(rename)]
+    picks = []
+    for (dataset, seed), group in shown.groupby(["dataset", "seed"], sort=True):
+        n_test = int(group["sample"].max()) + 1
+        chosen = rng_stream(int(seed), "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False)
+        picks.append(group[group["sample"].isin(chosen)])
+    logits = pd.concat(picks, ignore_index=True)
+    logits = logits.assign(model=logits["model"].map(rename))[["dataset", "model", "seed", "step", "sample", "output"]]
+    return parts.reset_index(drop=True), rel.reset_index(drop=True), logits

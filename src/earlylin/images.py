@@ -308,3 +308,13 @@ def _two_class_splits(
     )
     train, test = load(root, True, download), load(root, False, download)
     return two_class_subset(train, test, classes, n_train, n_test, rng)
+
+
+def verify_source(name: str, root: str | os.PathLike[str], download: bool) -> dict[str, int]:
+    """Make sure the files of 'cifar10' or 'mnist' are present and intact under ``root``
+    (fetching them when ``download``), by loading both splits with torchvision; returns the
+    number of images per split. Raises DataUnavailableError otherwise."""
+    load = {"cifar10": load_cifar10, "mnist": load_mnist}.get(name)
+    if load is None:
+        raise ValueError(f"image source {name!r} has no files to fetch; sources with files: cifar10, mnist")
+    return {split: len(load(root, train, download)[1]) for split, train in (("train", True), ("test", False))}

@@ -142,13 +142,14 @@ REGIME_TITLES = {
 }
 
 
-def plot_regimes(discrepancy: pd.DataFrame, horizons: pd.DataFrame, *, threshold: float, title: str) -> plt.Figure:
+def plot_regimes(discrepancy: pd.DataFrame, horizons: pd.DataFrame, *, threshold: float, title: str,
+                 activations: list[str] | None = None) -> plt.Figure:
     """The regime x activation grid: relative test-output discrepancy of each network to
     its regime's linear model against steps (one panel per regime, one line per
     activation, seeds averaged), and a heatmap of the agreement horizons."""
     set_style()
     regimes = [r for r in REGIME_TITLES if r in set(discrepancy["regime"])]
-    activations = list(dict.fromkeys(horizons["activation"]))
+    activations = activations or sorted(set(horizons["activation"]))
     fig, axes = plt.subplots(
         1, len(regimes) + 1, figsize=(4.6 * (len(regimes) + 1), 4.4), constrained_layout=True,
         gridspec_kw=dict(width_ratios=[1] * len(regimes) + [0.9]),
@@ -177,7 +178,70 @@ def plot_regimes(discrepancy: pd.DataFrame, horizons: pd.DataFrame, *, threshold
     ).pivot(index="activation", columns="regime", values="label").reindex(index=activations, columns=regimes)
     sns.heatmap(np.log10(grid.astype(float)), annot=labels.to_numpy(), fmt="", cmap="viridis", ax=ax,
                 cbar_kws=dict(label="log10 horizon (steps)"))
+    ax.tick_params(axis="y", rotation=0)
     ax.set(xlabel="regime", ylabel="", title=f"agreement horizon: first step with ratio > {threshold:g}")
+    fig.suptitle(title)
+    return fig
+
+
+DEEP_COLORS = {"fc": "#1f77b4", "cnn": "#2ca02c", "linear": "#d62728"}
+DEEP_LABELS = {"fc": "FC net", "cnn": "CNN", "linear": "linear model"}
+DEEP_DASHES = {"fc": "-", "cnn": "-.", "linear": "--"}
+PART_STYLES = {"total": "-", "v_lin": "-", "complement": ":"}
+
+
+def plot_deep(losses: pd.DataFrame, relative: pd.DataFrame, logits: pd.DataFrame, *, datasets: list[str],
+              title: str, labels: dict[str, str] | None = None) -> plt.Figure:
+    """Figures 3 and 4, one row per data set: (a) test loss of the FC net, the CNN and the
+    linear model, split onto V_lin = span of the test inputs (solid) and its complement
+    (dotted) where d < n_test, else the total; (b) outputs of random test points; (c)
+    relative MSE E(f - f_lin)^2 / E f^2 of each network to its linear model.
+
+    ``losses``: dataset, model (fc, cnn, linear), step, part (total, v_lin, complement),
+    value; ``relative``: dataset, arch, step, value; ``logits``: dataset, model, step,
+    sample, output. Seeds are averaged. ``labels``: how each data set is named in titles.
+    """
+    set_style()
+    labels = labels or {}
+    fig, axes = plt.subplots(len(datasets), 3, figsize=(15, 4.2 * len(datasets)), squeeze=False,
+                             constrained_layout=True)
+    models = ["fc", "cnn", "linear"]
+    for row, dataset in zip(axes, datasets):
+        name = labels.get(dataset, dataset)
+        ax = row[0]
+        part_rows = _positive_steps(losses[losses["dataset"] == dataset])
+        split = {"v_lin", "complement"} <= set(part_rows["part"])
+        parts = ["v_lin", "complement"] if split else ["total"]
+        for model in models:
+            for part in parts:
+                curve = part_rows[(part_rows["model"] == model) & (part_rows["part"] == part)].groupby("step")["value"].mean()
+                if len(curve):
+                    ax.plot(curve.index, curve.to_numpy(), color=DEEP_COLORS[model], ls=PART_STYLES[part],
+                            label=f"{DEEP_LABELS[model]}" + (f", {part.replace('_', ' ')}" if split else ""))
+        ax.legend(fontsize="small")
+        ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss part" if split else "test loss",
+               title=f"{name}\n(a) test loss" + (" on V_lin (solid) / complement (dotted)" if split else ""))
+
+        ax = row[1]
+        shown = _positive_steps(logits[logits["dataset"] == dataset]).drop_duplicates(["model", "step", "sample"])
+        palette = sns.color_palette("tab10", max(shown["sample"].nunique(), 1))
+        for colour, (_, part) in zip(palette, shown.groupby("sample")):
+            for model in models:
+                curve = part[part["model"] == model].sort_values("step")
+                ax.plot(curve["step"], curve["output"], color=colour, ls=DEEP_DASHES[model])
+        ax.legend(handles=[Line2D([], [], color="k", ls=DEEP_DASHES[m], label=DEEP_LABELS[m]) for m in models],
+                  title="one colour per test point", fontsize="small")
+        ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title=f"{name}\n(b) random test outputs")
+
+        ax = row[2]
+        rel = _positive_steps(relative[relative["dataset"] == dataset])
+        for arch in ("fc", "cnn"):
+            curve = rel[rel["arch"] == arch].groupby("step")["value"].mean()
+            if len(curve):
+                ax.plot(curve.index, curve.to_numpy(), color=DEEP_COLORS[arch], label=DEEP_LABELS[arch])
+        ax.legend(fontsize="small")
+        ax.set(xscale="log", yscale="log", xlabel="step", ylabel="E(f − f_lin)² / E f²  on test",
+               title=f"{name}\n(c) relative MSE to the linear model")
     fig.suptitle(title)
     return fig
 

@@ -16,8 +16,8 @@ def start_script(snakemake: Any) -> logging.Logger:
     Snakemake granted it slows every other job down, so the rule's count is binding.
     """
     torch.set_num_threads(max(1, int(snakemake.threads)))
-    logger = logging.getLogger(f"earlylin.{snakemake.rule}")
-    logger.setLevel(logging.INFO)
+    package_logger = logging.getLogger("earlylin")  # the package's modules log here too
+    package_logger.setLevel(logging.INFO)
     log_files = list(snakemake.log)
     if log_files:
         stream = open(log_files[0], "w", buffering=1, encoding="utf-8")
@@ -26,7 +26,8 @@ def start_script(snakemake: Any) -> logging.Logger:
         stream = sys.stderr
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.handlers[:] = [handler]
+    package_logger.handlers[:] = [handler]
+    logger = logging.getLogger(f"earlylin.{snakemake.rule}")
     logger.info("rule %s, wildcards %s, threads %d", snakemake.rule, dict(snakemake.wildcards), snakemake.threads)
     return logger
 

@@ -66,3 +66,49 @@ rule regimes_data:
         "../../envs/earlylin.yaml"
     script:
         "../../scripts/make_synthetic_data.py"
+
+
+rule fetch_images:
+    """CIFAR-10 or MNIST via torchvision into deep.data_root, checksums verified; a small
+    JSON receipt marks success (downloads only when deep.download is true)."""
+    output:
+        f"{DEEP['data_root']}/{{source}}.verified.json",
+    params:
+        root=lambda wc, output: os.path.dirname(output[0]),
+        download=DEEP["download"],
+    log:
+        f"{RESULTS}/logs/fetch_images/{{source}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/fetch_images.py"
+
+
+rule image_data:
+    """Figures 3 and 4: two classes, seeded 10,000 / 2,000 draw, pooling, per-image
+    normalisation, labels +-1 (Section 4.2)."""
+    input:
+        image_source_receipt,
+    output:
+        f"{RESULTS}/deep/data/{{dataset}}_seed{{seed}}.npz",
+    params:
+        root=DEEP["data_root"],
+        source=lambda wc: DEEP["datasets"][wc.dataset]["source"],
+        classes=lambda wc: DEEP["datasets"][wc.dataset]["classes"],
+        pool=lambda wc: DEEP["datasets"][wc.dataset]["pool"],
+        n_train=DEEP["n_train"],
+        n_test=DEEP["n_test"],
+    log:
+        f"{RESULTS}/logs/image_data/{{dataset}}_seed{{seed}}.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/make_image_data.py"

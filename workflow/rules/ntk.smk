@@ -20,6 +20,7 @@ rule ntk_norms:
         f"{RESULTS}/benchmarks/ntk_norms/{{kernel}}_{{activation}}_d{{d}}_seed{{seed}}.tsv"
     threads: FIG5["threads"]
     resources:
+        gpu=GPU_JOBS,
         # one (two for theta) n x n matrices in the accumulation dtype, plus slack
         mem_mb=lambda wc: 1500 + (2 if wc.kernel == "theta" else 1) * FIG5["n"] ** 2 * (8 if FIG5["dtype"] == "float64" else 4) // 2**20,
         runtime=60,

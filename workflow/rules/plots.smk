@@ -65,6 +65,7 @@ rule fig_regimes:
         png=f"{RESULTS}/figures/regimes.png",
     params:
         threshold=GRID["threshold"],
+        activations=GRID["activations"],
         title=(
             f"Network vs its regime's linear model: {GRID['target']} target, width {GRID['width']}, "
             f"d = {GRID['d']}, n = {GRID['n_train']}, lr "

@@ -17,6 +17,7 @@ rule train_two_layer:
         f"{RESULTS}/benchmarks/train_two_layer/d{{d}}_seed{{seed}}.tsv"
     threads: config["train_threads"]
     resources:
+        gpu=GPU_JOBS,
         mem_mb=4000,
         runtime=120,
     conda:
@@ -63,6 +64,7 @@ rule train_fig2:
         f"{RESULTS}/benchmarks/train_fig2/seed{{seed}}.tsv"
     threads: config["train_threads"]
     resources:
+        gpu=GPU_JOBS,
         mem_mb=4000,
         runtime=120,
     conda:
@@ -117,6 +119,7 @@ rule train_regime:
         f"{RESULTS}/benchmarks/train_regime/{{activation}}_{{regime}}_seed{{seed}}.tsv"
     threads: config["train_threads"]
     resources:
+        gpu=GPU_JOBS,
         mem_mb=4000,
         runtime=120,
     conda:
