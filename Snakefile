@@ -13,6 +13,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -32,3 +35,4 @@ rule figures:
         rules.fig4.output,
         rules.fig5.output,
         rules.fig5_extra.output,
+        rules.scorecard.output,

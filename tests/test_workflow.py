@@ -155,6 +155,19 @@ def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tm
     assert parts == {"total"}
 
 
+def test_report_opens_with_the_scorecard(workdir):
+    """`snakemake --report` gathers every figure with its caption and the scorecard, whose
+    values come from the tables."""
+    table = pd.read_parquet(workdir / "results" / "preview" / "report" / "scorecard.parquet")
+    assert {"Figure 1a", "Figure 1c", "Figure 2", "Regime grid", "Figures 3/4c", "Figure 5"} <= set(table["figure"])
+    fits = pd.read_parquet(workdir / "results" / "preview" / "fig5" / "fits.parquet")
+    spectral = fits.query("kernel == 'theta1' and activation == 'erf' and norm == 'spectral' and not identity_term")
+    assert f"slope {spectral['slope'].iloc[0]:.3f}" in table.query("claim.str.startswith('spectral')")["measured"].iloc[0]
+    snakemake(workdir, "--report", "report.html")
+    html = (workdir / "report.html").read_text(encoding="utf-8", errors="replace")
+    assert "0. Scorecard" in html and "Figure 5 (beyond the paper)" in html and "Regime grid" in html
+
+
 def test_second_run_has_nothing_to_do(workdir):
     proc = snakemake(workdir, "figures", "--dry-run")
     assert planned_jobs(proc) == {}, proc.stdout
@@ -163,19 +176,21 @@ def test_second_run_has_nothing_to_do(workdir):
 def test_changing_one_setting_reruns_only_affected_jobs(workdir):
     (workdir / "lr.yaml").write_text("fig1:\n  lr: 0.25\n")  # config.yaml has 0.5
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["lr.yaml"]))
-    assert jobs == {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, "fig1": 1, "figures": 1}
+    assert jobs == {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, "fig1": 1, "scorecard": 1, "figures": 1}
 
     (workdir / "sweep.yaml").write_text("fig1:\n  d_sweep: [10, 20, 40, 80]\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["sweep.yaml"]))
-    assert jobs == {"teacher_data": 1, "train_two_layer": 1, "linear_model": 1, "compare_fig1": 1, "fig1": 1, "figures": 1}
+    assert jobs == {"teacher_data": 1, "train_two_layer": 1, "linear_model": 1, "compare_fig1": 1, "fig1": 1,
+                    "scorecard": 1, "figures": 1}
 
     (workdir / "grid.yaml").write_text("regimes:\n  lr: {first: 0.5, second: 0.25, both: 0.5}\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["grid.yaml"]))
-    assert jobs == {"train_regime": 3, "linear_regime": 3, "regime_horizons": 1, "fig_regimes": 1, "figures": 1}
+    assert jobs == {"train_regime": 3, "linear_regime": 3, "regime_horizons": 1, "fig_regimes": 1, "scorecard": 1,
+                    "figures": 1}
 
     (workdir / "width.yaml").write_text("fig5:\n  width: 800\n")
     jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["width.yaml"]))
-    assert jobs == {"ntk_norms": 18, "fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "figures": 1}
+    assert jobs == {"ntk_norms": 18, "fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}
 
 
 def test_bad_config_fails_before_any_job(workdir):

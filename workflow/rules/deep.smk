@@ -50,7 +50,7 @@ for figure, paper in (("fig3", "Figure 3 (Section 4.2)"), ("fig4", "Figure 4 (Ap
             **deep_figure_inputs(DEEP[figure]),
         output:
             pdf=f"{RESULTS}/figures/{figure}.pdf",
-            png=f"{RESULTS}/figures/{figure}.png",
+            png=report(f"{RESULTS}/figures/{figure}.png", caption=f"../report/{figure}.rst", category=paper.split(" (")[0]),
         params:
             datasets=DEEP[figure],
             labels={

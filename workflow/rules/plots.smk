@@ -10,7 +10,7 @@ rule fig1:
         discrepancy=fig1_sweep_files(f"{RESULTS}/fig1/discrepancy_d{{d}}_seed{{seed}}.parquet"),
     output:
         pdf=f"{RESULTS}/figures/fig1.pdf",
-        png=f"{RESULTS}/figures/fig1.png",
+        png=report(f"{RESULTS}/figures/fig1.png", caption="../report/fig1.rst", category="Figure 1"),
     params:
         title=(
             f"Figure 1: {FIG1['activation']} network, width {FIG1['width']}, "
@@ -37,7 +37,7 @@ rule fig2:
         logits=expand(f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet", model=["linear", "naive"], seed=FIG2["seeds"][0]),
     output:
         pdf=f"{RESULTS}/figures/fig2.pdf",
-        png=f"{RESULTS}/figures/fig2.png",
+        png=report(f"{RESULTS}/figures/fig2.png", caption="../report/fig2.rst", category="Figure 2"),
     params:
         title=(
             f"Figure 2: y = ‖x‖/√d + ReLU(aᵀx); {FIG2['activation']} network, width {FIG2['width']}, "
@@ -62,7 +62,7 @@ rule fig_regimes:
         horizons=f"{RESULTS}/regimes/horizons.parquet",
     output:
         pdf=f"{RESULTS}/figures/regimes.pdf",
-        png=f"{RESULTS}/figures/regimes.png",
+        png=report(f"{RESULTS}/figures/regimes.png", caption="../report/regimes.rst", category="Regime grid"),
     params:
         threshold=GRID["threshold"],
         activations=GRID["activations"],
@@ -90,7 +90,7 @@ rule fig5:
         fits=f"{RESULTS}/fig5/fits.parquet",
     output:
         pdf=f"{RESULTS}/figures/fig5.pdf",
-        png=f"{RESULTS}/figures/fig5.png",
+        png=report(f"{RESULTS}/figures/fig5.png", caption="../report/fig5.rst", category="Figure 5"),
     params:
         activation=FIG5["activation"],
         title=f"Figure 5: {FIG5['activation']}, n = {FIG5['n']}, m = {FIG5['width']}, seeds {FIG5['seeds']}",
@@ -113,7 +113,7 @@ rule fig5_extra:
         fits=f"{RESULTS}/fig5/fits.parquet",
     output:
         pdf=f"{RESULTS}/figures/fig5_extra.pdf",
-        png=f"{RESULTS}/figures/fig5_extra.png",
+        png=report(f"{RESULTS}/figures/fig5_extra.png", caption="../report/fig5_extra.rst", category="Figure 5 (beyond the paper)"),
     params:
         kernels=FIG5_EXTRA["kernels"],
         activations=FIG5_EXTRA["activations"],
@@ -128,3 +128,36 @@ rule fig5_extra:
         "../../envs/earlylin.yaml"
     script:
         "../../scripts/plot_fig5_extra.py"
+
+
+rule scorecard:
+    """The report's scorecard: each quantitative claim of the paper and the value measured
+    by this run, computed from the tables of every figure."""
+    input:
+        fig1_network=fig1_main_files(f"{RESULTS}/fig1/network_losses_d{{d}}_seed{{seed}}.parquet"),
+        fig1_linear=fig1_main_files(f"{RESULTS}/fig1/linear_losses_d{{d}}_seed{{seed}}.parquet"),
+        fig1_discrepancy=fig1_sweep_files(f"{RESULTS}/fig1/discrepancy_d{{d}}_seed{{seed}}.parquet"),
+        fig2_discrepancy=fig2_files(f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet"),
+        horizons=f"{RESULTS}/regimes/horizons.parquet",
+        deep_discrepancy=deep_figure_inputs(sorted(set(DEEP["fig3"]) | set(DEEP["fig4"])))["discrepancy"],
+        fits=f"{RESULTS}/fig5/fits.parquet",
+    output:
+        table=f"{RESULTS}/report/scorecard.parquet",
+        html=report(
+            f"{RESULTS}/report/scorecard.html",
+            caption="../report/scorecard.rst",
+            category="0. Scorecard",
+        ),
+    params:
+        fig5_activation=FIG5["activation"],
+        title="early-linear scorecard: the paper's claims and this run's values",
+    log:
+        f"{RESULTS}/logs/scorecard.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/earlylin.yaml"
+    script:
+        "../../scripts/scorecard.py"
