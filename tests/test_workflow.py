@@ -1,44 +1,19 @@
 """End-to-end: the preview configuration through Snakemake, in a temporary directory."""
 
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from workflow_runs import copy_workflow, planned_jobs, snakemake
+
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir, *args, overlays=(), check=True, env=None):
-    """Run snakemake on the preview config (plus overlay files) in ``workdir``."""
-    configfiles = ["config/preview.yaml", *overlays]
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--configfile", *configfiles]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200, env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-    return proc
-
-
-def planned_jobs(proc):
-    """Rule -> job count from the 'Job stats' table of a dry run."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    block = text.split("Job stats:")[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", block, re.M) if m.group(1) != "total"}
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    work = tmp_path_factory.mktemp("workflow")
-    for name in ("Snakefile", "workflow", "scripts", "config", "src", "envs"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
     snakemake(work, "figures")
     return work
 
@@ -171,6 +146,8 @@ def test_report_opens_with_the_scorecard(workdir):
 def test_second_run_has_nothing_to_do(workdir):
     proc = snakemake(workdir, "figures", "--dry-run")
     assert planned_jobs(proc) == {}, proc.stdout
+    # Local runs load profiles/default by themselves (keep-going, one GPU job at a time).
+    assert "workflow specific profile profiles/default" in proc.stderr
 
 
 def test_changing_one_setting_reruns_only_affected_jobs(workdir):
@@ -201,3 +178,26 @@ def test_bad_config_fails_before_any_job(workdir):
     assert "fig1.activation" in text and "allowed values: erf" in text
     assert "fig1.width" in text
     assert "Building DAG" not in text and "rule " not in text
+
+
+GPU_RULES = {"train_two_layer", "train_fig2", "train_regime", "train_deep", "ntk_norms"}
+
+
+def test_slurm_profile_asks_for_a_gpu_for_training_and_kernel_jobs_only(workdir):
+    """profiles/slurm names device=cuda (a login node sees no GPU): training and kernel
+    jobs then carry gpu=1, which the executor plugin turns into `--gpus=1`; data, comparison
+    and plot jobs carry none. Every job asks for its rule's threads as CPUs."""
+    proc = snakemake(workdir, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "figures",
+                     cores=None)
+    text = proc.stdout + proc.stderr
+    assert "workflow specific profile profiles/slurm" in text
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=^\S|\Z)", text, re.M | re.S)
+    resources = {}
+    for rule, block in jobs:
+        line = re.search(r"resources: (.*)", block)
+        resources.setdefault(rule, set()).add(line.group(1) if line else "")
+    assert GPU_RULES <= set(resources) and {"teacher_data", "image_data", "fig1", "scorecard"} <= set(resources)
+    for rule, lines in resources.items():
+        for line in lines:
+            assert ("gpu=1" in line) == (rule in GPU_RULES), (rule, line)
+    assert all("cpus_per_task=" in line for rule in GPU_RULES for line in resources[rule])
