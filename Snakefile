@@ -22,7 +22,42 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/deep.smk"
 include: "workflow/rules/ntk.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/scales.smk"
 include: "workflow/rules/plots.smk"
+
+
+onstart:
+    report_deep_cpu_cost()
+
+
+# Light jobs (data draws, comparisons, summaries, figures, the scorecard) run where
+# Snakemake runs, not through a cluster's queue: seconds of work each, and fetch_images
+# needs the internet access that login nodes have and compute nodes often lack.
+localrules:
+    teacher_data,
+    fig2_data,
+    regimes_data,
+    scales_data,
+    fetch_images,
+    image_data,
+    compare_fig1,
+    compare_fig2,
+    regime_horizons,
+    fit_ntk_slopes,
+    horizon_summary,
+    width_summary,
+    fig1,
+    fig2,
+    fig_regimes,
+    fig3,
+    fig4,
+    fig3_offline,
+    fig5,
+    fig5_extra,
+    fig_horizon,
+    fig_width,
+    scorecard,
+    figures,
 
 
 rule figures:
@@ -33,6 +68,9 @@ rule figures:
         rules.fig_regimes.output,
         rules.fig3.output,
         rules.fig4.output,
+        rules.fig3_offline.output,
         rules.fig5.output,
         rules.fig5_extra.output,
+        rules.fig_horizon.output,
+        rules.fig_width.output,
         rules.scorecard.output,

@@ -48,10 +48,10 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=100)
     parser.add_argument("--chunk", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float64",
-                        help="accumulation precision")
-    parser.add_argument("--compute-dtype", choices=["float32", "float64"], default="float32",
-                        help="precision of the slab products")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float64", help="accumulation precision")
+    parser.add_argument(
+        "--compute-dtype", choices=["float32", "float64"], default="float32", help="precision of the slab products"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dtypes = {"float32": torch.float32, "float64": torch.float64}
@@ -64,16 +64,21 @@ def main() -> None:
 
     peak = gemm_rate(args.n, args.chunk, compute_dtype)
     t0 = time.perf_counter()
-    hidden_unit_grams(X, W, v, act, first=True, second=False, dtype=dtype, compute_dtype=compute_dtype,
-                      chunk_units=args.chunk)
+    hidden_unit_grams(
+        X, W, v, act, first=True, second=False, dtype=dtype, compute_dtype=compute_dtype, chunk_units=args.chunk
+    )
     formation = time.perf_counter() - t0
     floor = args.n**2 * args.m / peak  # n^2 m flops: the symmetric half of 2 n^2 m
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"n={args.n}, m={args.m}, d={args.d}, accumulate {args.dtype}, products {args.compute_dtype}, "
-          f"threads={args.threads}, chunk={args.chunk}")
+    print(
+        f"n={args.n}, m={args.m}, d={args.d}, accumulate {args.dtype}, products {args.compute_dtype}, "
+        f"threads={args.threads}, chunk={args.chunk}"
+    )
     print(f"  GEMM rate in this run ({args.compute_dtype}): {peak / 1e9:6.1f} GFLOP/s")
-    print(f"  Theta1 Gram formation: {formation:7.2f} s | GEMM floor n^2 m / peak {floor:7.2f} s | "
-          f"ratio {formation / floor:4.2f}  (target <= 2)")
+    print(
+        f"  Theta1 Gram formation: {formation:7.2f} s | GEMM floor n^2 m / peak {floor:7.2f} s | "
+        f"ratio {formation / floor:4.2f}  (target <= 2)"
+    )
     print(f"  peak resident memory: {rss_gb:5.2f} GB")
 
 

@@ -13,7 +13,10 @@ discrepancy, logits = compare_outputs(
     n_samples=snakemake.params.n_samples,
     seed=columns["seed"],
 )
-write_table(discrepancy.assign(**{k: v for k, v in columns.items() if k != "model"}), snakemake.output.discrepancy,
-            table_meta(snakemake))
+write_table(
+    discrepancy.assign(**{k: v for k, v in columns.items() if k != "model"}),
+    snakemake.output.discrepancy,
+    table_meta(snakemake),
+)
 write_table(logits, snakemake.output.logits, table_meta(snakemake))
 log.info("max output MSE %.3g", discrepancy.query("metric == 'output_mse'")["value"].max())

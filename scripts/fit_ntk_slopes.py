@@ -3,12 +3,13 @@
 import pandas as pd
 
 from earlylin.experiments import fit_power_laws
-from earlylin.runtime import start_script
+from earlylin.runtime import rule_params, start_script
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)
 norms = pd.concat([read_table(f) for f in snakemake.input], ignore_index=True)
 fits = fit_power_laws(norms)
 log.info("\n%s", fits.to_string())
-write_table(norms, snakemake.output.norms)
-write_table(fits, snakemake.output.fits)
+meta = rule_params(snakemake)
+write_table(norms, snakemake.output.norms, meta)
+write_table(fits, snakemake.output.fits, meta)

@@ -17,6 +17,14 @@ data = image_dataset(
     rng_stream(seed, "image-subset", *p.classes),
     download=False,  # fetch_images has made sure the files are there
 )
-log.info("%s (%s, classes %s, pool %d): train %s, test %s, image shape %s", snakemake.wildcards.dataset, p.source,
-         p.classes, p.pool, data.X_train.shape, data.X_test.shape, data.image_shape)
+log.info(
+    "%s (%s, classes %s, pool %d): train %s, test %s, image shape %s",
+    snakemake.wildcards.dataset,
+    p.source,
+    p.classes,
+    p.pool,
+    data.X_train.shape,
+    data.X_test.shape,
+    data.image_shape,
+)
 data.save(snakemake.output[0])

@@ -14,6 +14,12 @@ data = synthetic_dataset(
     seed=wc["seed"],
     teacher_width=p.teacher_width,
 )
-log.info("%s target: train %s, test %s, label mean %.3f, std %.3f", p.target, data.X_train.shape,
-         data.X_test.shape, data.y_train.mean(), data.y_train.std())
+log.info(
+    "%s target: train %s, test %s, label mean %.3f, std %.3f",
+    p.target,
+    data.X_train.shape,
+    data.X_test.shape,
+    data.y_train.mean(),
+    data.y_train.std(),
+)
 data.save(snakemake.output[0])

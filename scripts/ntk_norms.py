@@ -6,6 +6,7 @@ from earlylin.tables import write_table
 
 log = start_script(snakemake)
 p, wc = snakemake.params, snakemake.wildcards
+fig5 = snakemake.config["fig5"]  # settings that cannot change the norms are read here (no reruns)
 norms = ntk_gap_norms(
     kernel=wc.kernel,
     activation=wc.activation,
@@ -15,8 +16,8 @@ norms = ntk_gap_norms(
     seed=int(wc.seed),
     dtype=p.dtype,
     compute_dtype=p.compute_dtype,
-    device=p.device,
-    chunk_units=p.chunk_units,
+    device=snakemake.config["device"],
+    chunk_units=fig5["chunk_units"],
     leaky_relu_slope=p.leaky_relu_slope,
 )
 log.info("\n%s", norms.to_string())

@@ -8,9 +8,7 @@ from earlylin.tables import LOSS_COLUMNS, read_table
 
 start_script(snakemake)
 inp = snakemake.input
-losses = pd.concat(
-    [read_table(f, LOSS_COLUMNS) for f in [*inp.network_losses, *inp.linear_losses]], ignore_index=True
-)
+losses = pd.concat([read_table(f, LOSS_COLUMNS) for f in [*inp.network_losses, *inp.linear_losses]], ignore_index=True)
 logits = read_table(inp.logits[0])
 discrepancy = pd.concat([read_table(f) for f in inp.discrepancy], ignore_index=True)
 fig = plot_fig1(losses, logits, discrepancy, snakemake.params.title)

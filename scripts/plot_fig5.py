@@ -1,6 +1,7 @@
 """Rule fig5: render Figure 5 from the norms and fits tables."""
 
-from earlylin.plotting import plot_kernel_norms, save_figure
+from earlylin.kernel_plots import plot_kernel_norms
+from earlylin.plotting import save_figure
 from earlylin.runtime import start_script
 from earlylin.tables import read_table
 

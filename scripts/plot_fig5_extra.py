@@ -1,6 +1,7 @@
 """Rule fig5_extra: the Figure 5 sweep for every kernel and activation in the config."""
 
-from earlylin.plotting import plot_kernel_norms, save_figure
+from earlylin.kernel_plots import plot_kernel_norms
+from earlylin.plotting import save_figure
 from earlylin.runtime import start_script
 from earlylin.tables import read_table
 

@@ -4,7 +4,7 @@ agreement horizon of each (activation, regime, seed)."""
 import pandas as pd
 
 from earlylin.experiments import compare_outputs, regime_summary
-from earlylin.runtime import start_script
+from earlylin.runtime import rule_params, start_script
 from earlylin.tables import OUTPUT_COLUMNS, read_meta, read_table, write_table
 
 log = start_script(snakemake)
@@ -18,10 +18,17 @@ for network_path, linear_path in zip(snakemake.input.network, snakemake.input.li
     tables.append(discrepancy.assign(**job))
 discrepancy = pd.concat(tables, ignore_index=True)
 horizons = regime_summary(discrepancy, p.threshold, p.lr)
-meta = dict(snakemake.params.items())
+meta = rule_params(snakemake)
 write_table(discrepancy, snakemake.output.discrepancy, meta)
 write_table(horizons, snakemake.output.horizons, meta)
 for row in horizons.itertuples():
-    log.info("%-10s %-6s seed %d: horizon %s (relative MSE %.3g at step 1, %.3g at step %d)", row.activation,
-             row.regime, row.seed, int(row.horizon) if row.reached else f"> {row.last_step}",
-             row.relative_mse_first, row.relative_mse_last, row.last_step)
+    log.info(
+        "%-10s %-6s seed %d: horizon %s (relative MSE %.3g at step 1, %.3g at step %d)",
+        row.activation,
+        row.regime,
+        row.seed,
+        int(row.horizon) if row.reached else f"> {row.last_step}",
+        row.relative_mse_first,
+        row.relative_mse_last,
+        row.last_step,
+    )

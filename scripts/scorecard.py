@@ -1,29 +1,48 @@
-"""Rule scorecard: the paper's quantitative claims next to this run's values, from the tables."""
+"""Rule scorecard: each claim, its criterion, this run's value and a verdict, from the tables.
+Inputs of a group in scorecard.skip are absent: its claims read "not run"."""
 
 import pandas as pd
 
-from earlylin import scorecard
-from earlylin.runtime import start_script
+from earlylin import scale_scorecard, scorecard
+from earlylin.runtime import rule_params, start_script
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)
 inp, p = snakemake.input, snakemake.params
+given = dict(inp.items())  # name -> file or list of files
 
 
-def concat(paths):
-    return pd.concat([read_table(f) for f in paths], ignore_index=True)
+def table(name):
+    """The named input (several files concatenated), or None when the rule has none."""
+    if name not in given:
+        return None
+    files = given[name]
+    files = [files] if isinstance(files, str) else list(files)
+    return pd.concat([read_table(f) for f in files], ignore_index=True) if files else None
 
 
+fig1_losses = (
+    None if "fig1_network" not in given else pd.concat([table("fig1_network"), table("fig1_linear")], ignore_index=True)
+)
 rows = [
-    *scorecard.fig1_rows(concat([*inp.fig1_network, *inp.fig1_linear]), concat(inp.fig1_discrepancy)),
-    *scorecard.fig2_rows(concat(inp.fig2_discrepancy)),
-    *scorecard.regime_rows(read_table(inp.horizons)),
-    *scorecard.deep_rows(concat(inp.deep_discrepancy)),
-    *scorecard.fig5_rows(read_table(inp.fits), p.fig5_activation),
+    *scorecard.fig1_rows(fig1_losses, table("fig1_discrepancy")),
+    *scorecard.fig2_rows(table("fig2_discrepancy")),
+    *scorecard.regime_rows(table("horizons")),
+    *scorecard.deep_rows(table("deep_discrepancy")),
+    *scorecard.fig5_rows(table("fits"), p.fig5_activation, table("norms")),
+    *scale_scorecard.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
+    *scale_scorecard.width_rows(table("scale_width"), table("scale_width_fits")),
 ]
-table = pd.DataFrame(rows, columns=["figure", "claim", "paper", "measured"])
-write_table(table, snakemake.output.table, dict(snakemake.params.items()))
+result = scorecard.scorecard_table(rows)
+write_table(result, snakemake.output.table, rule_params(snakemake))
 with open(snakemake.output.html, "w", encoding="utf-8") as fh:
-    fh.write(scorecard.scorecard_html(table, p.title))
-for row in table.itertuples():
-    log.info("%s | %s | paper: %s | measured: %s", row.figure, row.claim, row.paper, row.measured)
+    fh.write(scorecard.scorecard_html(result, p.title))
+for row in result.itertuples():
+    log.info(
+        "%s | %s | %s | criterion: %s | measured: %s",
+        row.verdict.upper(),
+        row.figure,
+        row.claim,
+        row.criterion,
+        row.measured,
+    )

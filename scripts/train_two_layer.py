@@ -4,15 +4,24 @@ losses and test outputs per logged step."""
 from earlylin.data import Dataset
 from earlylin.experiments import train_network
 from earlylin.metrics import logged_steps
-from earlylin.runtime import start_script, table_meta, wildcard_columns
+from earlylin.runtime import run_options, start_script, table_meta, wildcard_columns
 from earlylin.tables import write_table
 
 log = start_script(snakemake)
 p = snakemake.params
+options = run_options(snakemake, p.section)  # device, chunk rows: from the config (no reruns)
 data = Dataset.load(snakemake.input[0])
 steps = logged_steps(p.max_step, p.steps_per_decade)
-log.info("training %s width %d, lr (first, second) = (%g, %g), %d steps, %s on %s",
-         p.activation, p.width, p.lr_first, p.lr_second, steps[-1], p.dtype, p.device)
+log.info(
+    "training %s width %d, lr (first, second) = (%g, %g), %d steps, %s on %s",
+    p.activation,
+    p.width,
+    p.lr_first,
+    p.lr_second,
+    steps[-1],
+    p.dtype,
+    options["device"],
+)
 losses, outputs = train_network(
     data,
     activation=p.activation,
@@ -22,9 +31,8 @@ losses, outputs = train_network(
     steps=steps,
     seed=wildcard_columns(snakemake)["seed"],
     dtype=p.dtype,
-    device=p.device,
     leaky_relu_slope=p.leaky_relu_slope,
-    chunk_rows=p.chunk_rows,
+    **options,
 )
 columns = wildcard_columns(snakemake)
 write_table(losses.assign(**columns), snakemake.output.losses, table_meta(snakemake))

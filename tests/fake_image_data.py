@@ -62,20 +62,28 @@ def write_fake_cifar10(root: Path, per_batch: int = 10, n_test: int = 20) -> dic
     train_images, train_labels = fake_pixels(n_train, 3, 32, 32), fake_labels(n_train)
     test_images, test_labels = fake_pixels(n_test, 3, 32, 32, offset=n_train), fake_labels(n_test, offset=3)
     batches = {
-        name: (train_images[k * per_batch:(k + 1) * per_batch], train_labels[k * per_batch:(k + 1) * per_batch])
+        name: (train_images[k * per_batch : (k + 1) * per_batch], train_labels[k * per_batch : (k + 1) * per_batch])
         for k, name in enumerate(CIFAR10_BATCH_NAMES)
     }
     batches["test_batch"] = (test_images, test_labels)
     for name, (images, labels) in batches.items():
-        _write_pickle(folder / name, {
-            "batch_label": name,
-            "labels": [int(v) for v in labels],
-            "data": images.reshape(len(images), -1),
-            "filenames": [f"{name}_{i}.png" for i in range(len(images))],
-        })
-    _write_pickle(folder / "batches.meta", {
-        "num_cases_per_batch": per_batch, "label_names": CIFAR10_LABEL_NAMES, "num_vis": 3072,
-    })
+        _write_pickle(
+            folder / name,
+            {
+                "batch_label": name,
+                "labels": [int(v) for v in labels],
+                "data": images.reshape(len(images), -1),
+                "filenames": [f"{name}_{i}.png" for i in range(len(images))],
+            },
+        )
+    _write_pickle(
+        folder / "batches.meta",
+        {
+            "num_cases_per_batch": per_batch,
+            "label_names": CIFAR10_LABEL_NAMES,
+            "num_vis": 3072,
+        },
+    )
     return {
         "train": (train_images, train_labels),
         "test": (test_images, test_labels),

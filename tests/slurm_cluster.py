@@ -36,8 +36,10 @@ def unavailable_reason() -> str | None:
     """Why a one-node cluster cannot be started here (None when it can)."""
     missing = [name for name in DAEMONS if _which(name) is None]
     if missing:
-        return (f"SLURM is not installed (missing: {', '.join(missing)}); install Debian's "
-                "slurm-wlm and munge packages, e.g. with .ci/install-slurm (needs root)")
+        return (
+            f"SLURM is not installed (missing: {', '.join(missing)}); install Debian's "
+            "slurm-wlm and munge packages, e.g. with .ci/install-slurm (needs root)"
+        )
     if os.geteuid() != 0:
         return "starting slurmctld/slurmd/munged needs root (the CI machine runs as root)"
     if subprocess.run(["pgrep", "-x", "slurmctld"], capture_output=True).returncode == 0:
@@ -70,7 +72,9 @@ def write_config(directory: Path) -> Path:
     for sub in ("state", "spool"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
     SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
-    SLURM_CONF.write_text(OURS + f"""\
+    SLURM_CONF.write_text(
+        OURS
+        + f"""\
 ClusterName=earlylin-test
 SlurmctldHost={host}
 SlurmUser=root
@@ -99,7 +103,8 @@ ReturnToService=2
 MinJobAge=600
 {node} State=UNKNOWN
 PartitionName=debug Nodes={host} Default=YES MaxTime=INFINITE State=UP
-""")
+"""
+    )
     return SLURM_CONF
 
 
@@ -150,8 +155,9 @@ def one_node_cluster(directory: Path, timeout: float = 60.0):
     try:
         for name in ("slurmctld", "slurmd"):
             log = open(directory / f"{name}.stdout", "w")
-            daemons.append(subprocess.Popen([_which(name), "-D", "-f", str(conf)], env=env,
-                                            stdout=log, stderr=subprocess.STDOUT))
+            daemons.append(
+                subprocess.Popen([_which(name), "-D", "-f", str(conf)], env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
         _wait_for_idle_node(env, timeout, [directory / "slurmctld.log", directory / "slurmd.log"])
         yield env
     finally:

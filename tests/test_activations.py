@@ -105,12 +105,32 @@ def test_derivative_matches_autograd_and_fused_pair(name):
     value, deriv = act.both(z.clone())
     torch.testing.assert_close(value, act(z), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(deriv, grad, rtol=1e-12, atol=1e-12)
+    assert value.data_ptr() != deriv.data_ptr()
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_pair_on_a_matrix_equals_separate_evaluation(name, dtype):
+    """both() on an n x m block (the network's use: z is a temporary it may overwrite)
+    equals phi and phi' evaluated separately, to rounding, in the input's dtype."""
+    act = get_activation(name, 0.1)
+    z = 3.0 * torch.randn(64, 33, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    z = z.to(dtype)
+    value, deriv = act.both(z.clone())
+    assert value.dtype == deriv.dtype == dtype and value.shape == deriv.shape == z.shape
+    tol = {"rtol": 1e-12, "atol": 1e-14} if dtype == torch.float64 else {"rtol": 1e-5, "atol": 1e-6}
+    torch.testing.assert_close(value, act(z), **tol)
+    torch.testing.assert_close(deriv, act.derivative(z), **tol)
 
 
 def test_piecewise_linear_derivative_at_zero_is_one():
     for name in ("relu", "leaky_relu"):
         act = get_activation(name, 0.1)
         assert float(act.derivative(torch.zeros(1, dtype=torch.float64))) == 1.0
+        assert float(act.both(torch.zeros(1, dtype=torch.float64))[1]) == 1.0
+        z = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        (grad,) = torch.autograd.grad(act(z).sum(), z)  # what autograd networks see
+        assert float(grad) == 1.0
 
 
 def test_gaussian_expectation_polynomials():

@@ -1,7 +1,19 @@
+import time
+
 import pytest
 import torch
 
-from earlylin.cost import ASSUMED_CPU_FLOPS, cnn_forward_flops, cpu_cost_warning, deep_run_flops, fc_forward_flops
+from earlylin.cost import (
+    JobCost,
+    cnn_forward_flops,
+    cost_limit_message,
+    cpu_cost_report,
+    fc_forward_flops,
+    format_hours,
+    job_cost,
+    measure_flop_rate,
+)
+from earlylin.deep_jobs import DeepJob
 
 
 def _matmul_flops_by_counting(model, x):
@@ -34,16 +46,78 @@ def test_cnn_flops_match_torch_flop_counter():
     assert cnn_forward_flops((c0, h, w), depth, channels, q) == expected
 
 
-def test_paper_scale_cnn_on_cpu_is_warned_about_and_preview_is_not():
-    deep = dict(fc=dict(depth=4, width=512), cnn=dict(depth=4, channels=256, filter_size=3),
-                batch_size=500, max_step=10_000, n_test=2000)
-    flops = deep_run_flops("cnn", (3, 8, 8), deep, n_logged=50)
-    assert flops == pytest.approx(4 * 500 * 10_000 * cnn_forward_flops((3, 8, 8), 4, 256, 3), rel=0.01)
-    message = cpu_cost_warning({"cnn cifar10_8x8": flops})
-    assert "cnn cifar10_8x8" in message and "preview" in message and "GPU" in message
-    hours = flops / ASSUMED_CPU_FLOPS / 3600
-    assert f"~{hours:.0f} h" in message
-    preview = dict(deep, cnn=dict(depth=4, channels=16, filter_size=3), batch_size=50, max_step=300, n_test=100)
-    assert cpu_cost_warning({"cnn digits": deep_run_flops("cnn", (1, 8, 8), preview, n_logged=20)}) is None
-    with pytest.raises(ValueError, match="allowed values: fc, cnn"):
-        deep_run_flops("rnn", (1, 8, 8), deep, 1)
+PAPER_CNN = DeepJob(
+    dataset="cifar10_8x8",
+    arch="cnn",
+    source="cifar10",
+    image_shape=(3, 8, 8),
+    n_train=10_000,
+    n_test=2000,
+    depth=4,
+    width=256,
+    filter_size=3,
+    batch_size=500,
+    max_step=10_000,
+    steps_per_decade=12,
+)
+
+
+def test_job_cost_counts_three_forward_passes_per_step_and_one_per_logged_image():
+    per_example = cnn_forward_flops((3, 8, 8), 4, 256, 3)
+    cost = job_cost(PAPER_CNN, n_logged=50)
+    assert cost.sgd == 3 * 500 * 10_000 * per_example
+    assert cost.logging == 50 * 12_000 * per_example and cost.initial == 12_000 * per_example
+    assert cost.total == cost.sgd + cost.logging + cost.initial
+    assert JobCost(3.6e12, 0.0, 0.0).hours(1e9) == 1.0
+
+
+@pytest.mark.parametrize("arch, width", [("fc", 64), ("cnn", 8)])
+def test_measured_rate_is_the_rate_of_the_probe_s_own_work(arch, width):
+    """The probe reports FLOPs per second of a layer's forward and backward pass: timing
+    the same work independently gives the same rate (within the noise of a shared machine)."""
+    from earlylin.activations import get_activation
+    from earlylin.deep_networks import ActivationLayer, NTKConv2d, NTKLinear
+
+    job = DeepJob("d", arch, "mnist_subset", (1, 7, 7), 100, 50, 2, width, 3, 64, 10, 4)
+    rate = measure_flop_rate(job)
+    generator = torch.Generator().manual_seed(0)
+    if arch == "fc":
+        layer, x, per_row = NTKLinear(width, width, generator, torch.float32), torch.randn(64, width), 2 * width**2
+    else:
+        layer = NTKConv2d(width, width, 3, generator, torch.float32)
+        x, per_row = torch.randn(64, width, 7, 7), 2 * 49 * 9 * width**2
+    block = torch.nn.Sequential(layer, ActivationLayer(get_activation("erf")))
+    x.requires_grad_(True)
+    torch.autograd.grad(block(x).sum(), [x, layer.weight])
+    start = time.perf_counter()
+    for _ in range(20):
+        torch.autograd.grad(block(x).sum(), [x, layer.weight])
+    independent = 3 * per_row * 64 * 20 / (time.perf_counter() - start)
+    assert 0.2 < rate / independent < 5
+
+
+def test_cost_limit_message_names_the_estimate_the_key_and_the_routes():
+    message = cost_limit_message(PAPER_CNN, hours=37.4, rate=3.4e10, limit=12)
+    for part in (
+        "cnn on cifar10_8x8",
+        "37.4 h",
+        "34 GFLOP/s",
+        "deep.max_cpu_hours = 12",
+        "preview",
+        "--configfile config/preview.yaml",
+        "GPU",
+        "--workflow-profile workflow/profiles/slurm",
+        "--config 'deep={max_cpu_hours: 45}'",
+    ):
+        assert part in message, part
+
+
+def test_start_of_run_report_marks_the_jobs_that_will_stop():
+    report = cpu_cost_report({"cnn on cifar10": (40.0, 3e10, 1), "fc on cifar10": (0.2, 2e11, 3)}, limit=12)
+    assert "cnn on cifar10: ~40.0 h at 30 GFLOP/s (exceeds deep.max_cpu_hours = 12: will stop at once)" in report
+    assert "fc on cifar10: ~12 min each, x3 seeds at 200 GFLOP/s (runs)" in report
+    assert "about 36 min of CPU time for the jobs that run" in report
+
+
+def test_durations_read_well():
+    assert (format_hours(3.25), format_hours(0.25), format_hours(0.001)) == ("3.2 h", "15 min", "4 s")

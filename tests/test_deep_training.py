@@ -5,69 +5,66 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from earlylin import checkpoints
+from earlylin.checkpoints import CheckpointWarning
 from earlylin.data import Dataset, rng_stream
-from earlylin.deep import (
+from earlylin.deep_networks import (
     CenteredNetwork,
     ConvolutionalNTK,
-    DeepLinearCoefficients,
+    DeepNetworkSpec,
     FullyConnectedNTK,
-    deep_linear_features,
-    fc_linear_coefficients,
-)
-from earlylin.deep_training import (
-    CheckpointWarning,
-    DeepSGDRecord,
-    MinibatchSchedule,
-    TrainingInterrupted,
     build_deep_network,
-    deep_sgd_tables,
-    discrepancy_rows,
-    input_span_basis,
-    loss_part_rows,
-    run_deep_sgd,
-    train_deep_sgd,
-    vlin_loss_parts,
 )
-from earlylin.metrics import half_mse
+from earlylin.deep_tables import deep_sgd_tables, loss_part_rows
+from earlylin.deep_training import run_deep_sgd, train_deep_sgd
+from earlylin.metrics import half_mse, input_span_basis, vlin_loss_parts
+from earlylin.ntk_recursion import DeepLinearCoefficients, deep_linear_features, fc_linear_coefficients
+from earlylin.sgd_state import DeepSGDRecord, DeepSGDSettings, MinibatchSchedule, TrainingInterrupted
+from earlylin.tables import discrepancy_rows
 
-STEPS = [0, 1, 2, 3, 5, 7, 10]
+STEPS = (0, 1, 2, 3, 5, 7, 10)
 IMAGE_SHAPE = (2, 3, 3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _coefficients(depth: int) -> DeepLinearCoefficients:
     return fc_linear_coefficients("erf", depth)
 
 
-def _tiny_data(d: int = 12, n: int = 64, n_test: int = 20, seed: int = 0) -> Dataset:
+def _tiny_data(d: int = 12, n: int = 64, n_test: int = 20, seed: int = 0, image_shape=None) -> Dataset:
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n + n_test, d))
     y = np.where(X @ rng.standard_normal(d) >= 0, 1.0, -1.0)
-    return Dataset(X[:n], y[:n], X[n:], y[n:])
+    return Dataset(X[:n], y[:n], X[n:], y[n:], image_shape)
 
 
-def _tiny_model(architecture: str, seed: int = 3) -> CenteredNetwork:
+def _tiny_model(architecture: str, seed: int = 3, dtype=torch.float32) -> CenteredNetwork:
     if architecture == "fc":
-        return CenteredNetwork(FullyConnectedNTK(12, depth=2, width=64, seed=seed))
-    return CenteredNetwork(ConvolutionalNTK(IMAGE_SHAPE, depth=2, channels=4, filter_size=3, seed=seed))
+        return CenteredNetwork(FullyConnectedNTK(12, depth=2, width=64, seed=seed, dtype=dtype))
+    return CenteredNetwork(ConvolutionalNTK(IMAGE_SHAPE, depth=2, channels=4, filter_size=3, seed=seed, dtype=dtype))
 
 
-def _train(architecture: str = "fc", lr: float = 0.5, seed: int = 7, **kwargs) -> tuple[DeepSGDRecord, CenteredNetwork]:
-    d = 12 if architecture == "fc" else int(np.prod(IMAGE_SHAPE))
-    data = _tiny_data(d=d)
+def _settings(**kwargs) -> DeepSGDSettings:
+    base = dict(lr=0.5, logged_steps=STEPS, seed=7, batch_size=16, progress=False)
+    return DeepSGDSettings(**{**base, **kwargs})
+
+
+def _data_for(architecture: str) -> Dataset:
+    if architecture == "fc":
+        return _tiny_data(d=12)
+    return _tiny_data(d=int(np.prod(IMAGE_SHAPE)), image_shape=IMAGE_SHAPE)
+
+
+def _train(architecture: str = "fc", **kwargs) -> tuple[DeepSGDRecord, CenteredNetwork]:
     model = _tiny_model(architecture)
-    image_shape = None if architecture == "fc" else IMAGE_SHAPE
-    record = train_deep_sgd(
-        model, _coefficients(2), data.X_train, data.y_train, data.X_test,
-        lr=lr, steps=STEPS, seed=seed, batch_size=16, image_shape=image_shape, progress=False, **kwargs,
-    )
+    record = train_deep_sgd(model, _coefficients(2), _data_for(architecture), _settings(**kwargs))
     return record, model
 
 
@@ -126,8 +123,7 @@ def test_one_network_step_is_a_manual_autograd_step():
     lr, seed = 0.3, 7
     reference = _tiny_model("fc")
     model = _tiny_model("fc")
-    train_deep_sgd(model, _coefficients(2), data.X_train, data.y_train, data.X_test,
-                   lr=lr, steps=[0, 1], seed=seed, batch_size=16, progress=False)
+    train_deep_sgd(model, _coefficients(2), data, _settings(lr=lr, logged_steps=(0, 1), seed=seed))
     batch = MinibatchSchedule(len(data.X_train), 16, seed).next_batch()
     x = torch.as_tensor(data.X_train[batch], dtype=torch.float32)
     y = torch.as_tensor(data.y_train[batch], dtype=torch.float32)
@@ -137,6 +133,54 @@ def test_one_network_step_is_a_manual_autograd_step():
     for param, grad, trained in zip(params, grads, model.parameters()):
         torch.testing.assert_close(trained, param.detach() - lr * grad)
     assert not torch.equal(model.network.readout.weight, reference.network.readout.weight)
+
+
+def _recomputing_reference(architecture: str, data: Dataset, settings: DeepSGDSettings):
+    """The definition, step by step: f(x) = g(x; theta) - g(x; theta_0) evaluated in full
+    (``CenteredNetwork.forward`` recomputes g(x; theta_0) every time) in float64."""
+    model = _tiny_model(architecture, dtype=torch.float64)
+    shape = (-1, *data.image_shape) if data.image_shape else (len(data.X_train), -1)
+    X = torch.as_tensor(data.X_train, dtype=torch.float64).reshape(shape)
+    X_test = torch.as_tensor(data.X_test, dtype=torch.float64).reshape(
+        (-1, *data.image_shape) if data.image_shape else (len(data.X_test), -1)
+    )
+    y = torch.as_tensor(data.y_train, dtype=torch.float64)
+    schedule = MinibatchSchedule(len(data.X_train), settings.batch_size, settings.seed)
+    outputs, train_losses = {}, {}
+    for step in range(settings.max_step + 1):
+        if step in settings.logged_steps:
+            with torch.no_grad():
+                outputs[step] = model(X_test).numpy()
+                train_losses[step] = float(0.5 * torch.mean((model(X) - y) ** 2))
+        if step == settings.max_step:
+            break
+        rows = torch.from_numpy(schedule.next_batch())
+        loss = 0.5 * torch.mean((model(X[rows]) - y[rows]) ** 2)
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        with torch.no_grad():
+            for param, grad in zip(model.parameters(), grads):
+                param.sub_(grad, alpha=settings.lr)
+    return outputs, train_losses, model
+
+
+@pytest.mark.parametrize("architecture", ["fc", "cnn"])
+def test_cached_initial_outputs_give_the_recomputing_trajectory_in_float64(architecture):
+    """g(x; theta_0) is computed once per example and reused (issue: no second forward pass
+    per step); in float64 the trajectory equals the definition's to 1e-12, and f_0 = 0 exactly."""
+    data = _data_for(architecture)
+    settings = _settings(dtype="float64", logged_steps=(0, 1, 3, 10, 25))
+    model = _tiny_model(architecture, dtype=torch.float64)
+    record = train_deep_sgd(model, _coefficients(2), data, settings)
+    outputs, train_losses, reference = _recomputing_reference(architecture, data, settings)
+    assert np.all(record.network_test_outputs[0] == 0.0)  # exactly, not to rounding
+    assert record.network_train_loss[0] == half_mse(np.zeros(len(data.y_train)), data.y_train)
+    scale = np.abs(record.network_test_outputs).max()
+    assert scale > 0.1  # the networks have moved
+    for k, step in enumerate(settings.logged_steps):
+        np.testing.assert_allclose(record.network_test_outputs[k], outputs[step], rtol=0, atol=1e-12 * scale)
+        assert record.network_train_loss[k] == pytest.approx(train_losses[step], rel=1e-12, abs=1e-15)
+    for trained, expected in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(trained, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_linear_model_matches_brute_force_numpy_sgd():
@@ -161,33 +205,47 @@ def test_linear_model_matches_brute_force_numpy_sgd():
     np.testing.assert_allclose(record.network_train_loss[0], half_mse(0.0, data.y_train))
 
 
+def test_timings_of_steps_and_logging_are_reported_apart():
+    record, _ = _train()
+    assert record.counts == {"initial_outputs": 1, "logging": len(STEPS), "sgd": max(STEPS)}
+    assert record.seconds_per_step > 0 and record.seconds_per_log > 0
+    assert set(record.seconds) == {"initial_outputs", "logging", "sgd"}
+
+
 def test_divergence_names_the_step_and_says_to_lower_the_lr():
     with pytest.raises(FloatingPointError, match=r"at step \d+: the learning rate 1e\+08 is too large; lower it"):
         _train(lr=1e8)
 
 
-def test_tf32_is_off_while_training_and_restored_after():
+def test_cuda_numerics_while_training_and_restored_after():
+    """TF32 as configured (off by default) and cuDNN autotuning on while training; the
+    previous flags come back afterwards."""
     seen = []
+    flags = (
+        (torch.backends.cuda.matmul, "allow_tf32"),
+        (torch.backends.cudnn, "allow_tf32"),
+        (torch.backends.cudnn, "benchmark"),
+    )
 
     class FlagRecorder(FullyConnectedNTK):
         def forward(self, x):
-            seen.append((torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+            seen.append(tuple(getattr(owner, name) for owner, name in flags))
             return super().forward(x)
 
     data = _tiny_data()
-    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    before = tuple(getattr(owner, name) for owner, name in flags)
     try:
         for allow in (False, True):
-            torch.backends.cuda.matmul.allow_tf32 = not allow
-            torch.backends.cudnn.allow_tf32 = not allow
+            for owner, name in flags:
+                setattr(owner, name, not allow)
             seen.clear()
             model = CenteredNetwork(FlagRecorder(12, depth=1, width=8, seed=0))
-            train_deep_sgd(model, _coefficients(1), data.X_train, data.y_train, data.X_test,
-                           lr=0.1, steps=[0, 2], seed=0, batch_size=16, allow_tf32=allow, progress=False)
-            assert seen and set(seen) == {(allow, allow)}
-            assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (not allow, not allow)
+            train_deep_sgd(model, _coefficients(1), data, _settings(lr=0.1, logged_steps=(0, 2), allow_tf32=allow))
+            assert seen and set(seen) == {(allow, allow, True)}
+            assert tuple(getattr(owner, name) for owner, name in flags) == (not allow,) * 3
     finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
+        for (owner, name), value in zip(flags, before):
+            setattr(owner, name, value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,37 +255,83 @@ def test_tf32_is_off_while_training_and_restored_after():
 
 @pytest.mark.parametrize("architecture", ["fc", "cnn"])
 def test_interrupted_then_resumed_run_equals_an_uninterrupted_run_bitwise(architecture, tmp_path):
-    path = tmp_path / "run.pt"
-    with pytest.raises(TrainingInterrupted, match="after step 6"):
+    path = str(tmp_path / "run.pt")
+    with pytest.raises(TrainingInterrupted, match="after step 6 .stop_after_step"):
         _train(architecture, checkpoint_path=path, stop_after_step=6)  # mid-epoch 2 (4 batches/epoch)
-    assert path.exists()
     payload = torch.load(path, weights_only=True)
-    assert payload["step"] == 6 and payload["batches"]["position"] == 2
-    assert np.isnan(payload["network_test_outputs"][STEPS.index(7):].numpy()).all()
+    assert payload["kind"] == "in_progress" and payload["step"] == 6 and payload["batches"]["position"] == 2
+    assert np.isnan(payload["network_test_outputs"][STEPS.index(7) :].numpy()).all()
     resumed = _train(architecture, checkpoint_path=path)
     assert resumed[0].resumed_from_step == 6
-    assert not path.exists()
     uninterrupted = _train(architecture)
     assert uninterrupted[0].resumed_from_step is None
     _assert_same_run(resumed, uninterrupted)
 
 
-def test_checkpoints_every_step_leave_the_result_unchanged_and_are_removed(tmp_path):
-    path = tmp_path / "run.pt"
-    checkpointed = _train(checkpoint_path=path, checkpoint_seconds=0.0)
-    assert not path.exists()
-    assert not list(tmp_path.iterdir())  # no temporary files left behind
-    _assert_same_run(checkpointed, _train())
+def test_a_finished_run_leaves_a_small_record_that_a_rerun_reuses(tmp_path):
+    path = str(tmp_path / "run.pt")
+    first = _train(checkpoint_path=path, checkpoint_seconds=0.0)  # a checkpoint at every step
+    _assert_same_run(first, _train())
+    payload = torch.load(path, weights_only=True)
+    assert payload["kind"] == "finished" and "network" not in payload  # no parameters kept
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary files left behind
+    again, model = _train(checkpoint_path=path)
+    assert again.reused_finished and again.resumed_from_step is None
+    for name in ("network_train_loss", "linear_train_loss", "network_test_outputs", "linear_test_outputs"):
+        assert np.array_equal(getattr(again, name), getattr(first[0], name)), name
+    assert torch.equal(model.network.readout.weight, model.initial_parameters()["readout.weight"])  # not trained
 
 
-def test_corrupt_checkpoint_is_reported_ignored_and_removed(tmp_path):
+def test_a_finished_record_of_other_code_is_not_reused(tmp_path, monkeypatch):
+    path = str(tmp_path / "run.pt")
+    _train(checkpoint_path=path)
+    monkeypatch.setattr(checkpoints, "source_digest", lambda *modules: "changed-code")
+    with pytest.warns(CheckpointWarning, match="different run .code: checkpoint"):
+        again, _ = _train(checkpoint_path=path)
+    assert not again.reused_finished
+
+
+def test_a_signal_saves_a_checkpoint_and_stops_at_the_next_step(tmp_path):
+    """SIGTERM (as Snakemake sends when it cancels a job) or SIGINT mid-run: the state is
+    saved at the next step boundary, and the rerun continues to the uninterrupted result."""
+    import os
+    import signal
+
+    path = str(tmp_path / "run.pt")
+
+    class SignalMidRun(FullyConnectedNTK):
+        calls = 0  # forward passes; the 8th is mid-run (after the initial outputs and 3 logged steps)
+        armed = True
+
+        def forward(self, x):
+            SignalMidRun.calls += 1
+            if SignalMidRun.armed and SignalMidRun.calls == 8:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return super().forward(x)
+
+    def run():
+        model = CenteredNetwork(SignalMidRun(12, depth=2, width=64, seed=3))
+        return train_deep_sgd(model, _coefficients(2), _tiny_data(), _settings(checkpoint_path=path)), model
+
+    with pytest.raises(TrainingInterrupted, match="SIGTERM") as stopped:
+        run()
+    assert 0 < stopped.value.step < max(STEPS)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    SignalMidRun.armed = False
+    resumed = run()
+    assert resumed[0].resumed_from_step == stopped.value.step
+    path = str(tmp_path / "uninterrupted.pt")
+    _assert_same_run(resumed, run())
+
+
+def test_corrupt_checkpoint_is_reported_and_ignored(tmp_path):
     path = tmp_path / "run.pt"
     path.write_bytes(b"\x00garbage, not a checkpoint\xff" * 10)
     with pytest.warns(CheckpointWarning, match="is ignored: it cannot be read .*starts from step 0"):
-        result = _train(checkpoint_path=path)
+        result = _train(checkpoint_path=str(path))
     assert result[0].resumed_from_step is None
-    assert not path.exists()
     _assert_same_run(result, _train())
+    assert torch.load(path, weights_only=True)["kind"] == "finished"  # replaced by this run's record
 
 
 @pytest.mark.parametrize(
@@ -235,19 +339,23 @@ def test_corrupt_checkpoint_is_reported_ignored_and_removed(tmp_path):
     [({"lr": 0.25}, "lr: checkpoint 0.5, run 0.25"), ({"seed": 8}, "seed: checkpoint 7, run 8")],
 )
 def test_checkpoint_of_another_run_is_reported_and_ignored(changed, expected_reason, tmp_path):
-    path = tmp_path / "run.pt"
+    path = str(tmp_path / "run.pt")
     with pytest.raises(TrainingInterrupted):
         _train(checkpoint_path=path, stop_after_step=3)
     with pytest.warns(CheckpointWarning, match="different run.*" + expected_reason):
         result = _train(checkpoint_path=path, **changed)
     assert result[0].resumed_from_step is None
-    assert not path.exists()
     _assert_same_run(result, _train(**changed))
 
 
-def test_stop_after_step_needs_a_checkpoint_path():
+def test_settings_are_checked():
     with pytest.raises(ValueError, match="checkpoint_path"):
-        _train(stop_after_step=2)
+        _settings(stop_after_step=2)
+    with pytest.raises(ValueError, match="learning rate must be > 0"):
+        _settings(lr=0.0)
+    with pytest.raises(ValueError, match="logged steps"):
+        _settings(logged_steps=())
+    assert _settings(logged_steps=(5, 0, 5, 2)).logged_steps == (0, 2, 5)
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,12 +393,15 @@ def test_tables_match_brute_force_measurements(rng):
     X_test, y_test = rng.standard_normal((n_test, d)), rng.standard_normal(n_test)
     network = np.vstack([np.zeros(n_test), rng.standard_normal((2, n_test))])
     linear = network + 0.1 * rng.standard_normal((3, n_test))
-    record = DeepSGDRecord(steps, np.array([0.5, 0.4, 0.3]), np.array([0.5, 0.45, 0.35]), network, linear, None)
+    record = DeepSGDRecord(steps, np.array([0.5, 0.4, 0.3]), np.array([0.5, 0.45, 0.35]), network, linear)
     losses, outputs, discrepancy = deep_sgd_tables(record, y_test, X_test, "fc", "fc_linear")
     assert list(losses.columns) == ["model", "step", "split", "part", "metric", "value"]
     assert list(outputs.columns) == ["model", "step", "sample", "output"]
     assert len(losses) == 2 * 4 * 3 and len(outputs) == 2 * 3 * n_test
-    for model, values, train in (("fc", network, record.network_train_loss), ("fc_linear", linear, record.linear_train_loss)):
+    for model, values, train in (
+        ("fc", network, record.network_train_loss),
+        ("fc_linear", linear, record.linear_train_loss),
+    ):
         rows = losses[losses["model"] == model].set_index(["split", "part", "step"])["value"]
         for k, step in enumerate(steps):
             total = sum((values[k, i] - y_test[i]) ** 2 for i in range(n_test)) / (2 * n_test)
@@ -309,13 +420,13 @@ def test_tables_match_brute_force_measurements(rng):
 
 
 def test_same_seed_gives_identical_tables_and_a_different_seed_does_not():
-    data = replace(_tiny_data(d=18), image_shape=IMAGE_SHAPE)
-    settings = dict(depth=2, width=4, lr=0.5, steps=STEPS, batch_size=16, device="cpu", progress=False)
-    first = run_deep_sgd(data, architecture="cnn", seed=1, **settings)
-    second = run_deep_sgd(data, architecture="cnn", seed=1, **settings)
+    data = _tiny_data(d=18, image_shape=IMAGE_SHAPE)
+    spec = DeepNetworkSpec("cnn", depth=2, width=4)
+    first = run_deep_sgd(data, spec, _settings(seed=1))[1]
+    second = run_deep_sgd(data, spec, _settings(seed=1))[1]
     for a, b in zip(first, second):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
-    other = run_deep_sgd(data, architecture="cnn", seed=2, **settings)
+    other = run_deep_sgd(data, spec, _settings(seed=2))[1]
     assert not first[1]["output"].equals(other[1]["output"])
     assert set(first[0]["model"]) == {"cnn", "cnn_linear"}
     assert set(first[0]["part"]) == {"total", "v_lin", "complement"}  # d = 18 < n_test = 20
@@ -323,11 +434,12 @@ def test_same_seed_gives_identical_tables_and_a_different_seed_does_not():
 
 def test_build_deep_network_rejects_a_cnn_without_images_and_unknown_names():
     with pytest.raises(ValueError, match="needs image data"):
-        build_deep_network("cnn", 12, None, depth=1, width=2, seed=0)
+        build_deep_network(DeepNetworkSpec("cnn", depth=1, width=2), 12, None, seed=0)
     with pytest.raises(ValueError, match="allowed values: fc, cnn"):
-        build_deep_network("resnet", 12, None, depth=1, width=2, seed=0)
+        DeepNetworkSpec("resnet", depth=1, width=2)
 
 
+@pytest.mark.slow
 def test_wide_network_agrees_with_its_linear_model_early_in_training():
     """Section 4.2: a wide erf FC net (depth 2, width 1024, d = 20) and its linear model,
     trained by SGD on the same batches, agree early on. Measured relative MSE at steps
@@ -343,8 +455,13 @@ def test_wide_network_agrees_with_its_linear_model_early_in_training():
 
     def relative_mse_of(coefficients: DeepLinearCoefficients) -> np.ndarray:
         model = CenteredNetwork(FullyConnectedNTK(d, depth=2, width=1024, seed=1))
-        record = train_deep_sgd(model, coefficients, X[:n], y[:n], X[n:],
-                                lr=0.5, steps=steps, seed=0, batch_size=32, progress=False)
+        data = Dataset(X[:n], y[:n], X[n:], y[n:])
+        record = train_deep_sgd(
+            model,
+            coefficients,
+            data,
+            DeepSGDSettings(lr=0.5, logged_steps=steps, seed=0, batch_size=32, progress=False),
+        )
         _, _, discrepancy = deep_sgd_tables(record, y[n:], X[n:], "fc", "fc_linear")
         return discrepancy.query("metric == 'relative_mse'")["value"].to_numpy()[1:]
 

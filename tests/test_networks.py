@@ -71,7 +71,10 @@ def test_float32_gradients_close_to_float64(rng):
 def test_gd_loop_equals_manual_updates_and_logs_steps(rng):
     act = get_activation("tanh")
     W, v = symmetric_init(12, 4, rng)
-    X, y, Xt = (torch.as_tensor(a) for a in (rng.standard_normal((30, 4)), np.sign(rng.standard_normal(30)), rng.standard_normal((9, 4))))
+    X, y, Xt = (
+        torch.as_tensor(a)
+        for a in (rng.standard_normal((30, 4)), np.sign(rng.standard_normal(30)), rng.standard_normal((9, 4)))
+    )
     lr1, lr2 = 0.7, 0.3
     params = make_params(W, v, torch.float64, "cpu")
     record = train_two_layer_gd(params, X, y, Xt, act, lr1, lr2, steps=[0, 1, 3, 5], progress=False)
@@ -126,3 +129,62 @@ def test_gradient_of_a_frozen_layer_is_skipped(rng, first, second):
     assert (gW_s is None) != first and (gv_s is None) != second
     kept, full = (gW_s, gW) if first else (gv_s, gv)
     torch.testing.assert_close(kept, full, rtol=0, atol=0)
+
+
+def _reference_loss_and_gradients(W, v, X, y, act):
+    """The textbook formulas (eq. 1-4), unchunked, with phi and phi' evaluated separately:
+    r = f(X) - y, dL/dv = phi(Z)^T r / (n sqrt(m)), dL/dW = diag(v) phi'(Z)^T (r X) / (n sqrt(m d))."""
+    m, d = W.shape
+    n = X.shape[0]
+    Z = X @ W.T / math.sqrt(d)
+    A, D = act.value(Z), act.derivative(Z)
+    r = A @ v / math.sqrt(m) - y
+    grad_v = A.T @ r / (n * math.sqrt(m))
+    grad_W = v[:, None] * (D.T @ (r[:, None] * X)) / (n * math.sqrt(m * d))
+    return (r @ r) / (2 * n), grad_W, grad_v
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+@pytest.mark.parametrize("first, second", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("chunk_rows", [None, 7])
+def test_fused_step_equals_reference_formula(rng, name, first, second, chunk_rows):
+    """The fused, chunked step equals the plain formula to float64 rounding, for every
+    activation and when one layer's gradient is skipped."""
+    act = get_activation(name, 0.2)
+    W, v = symmetric_init(40, 9, rng)
+    W = W + 0.5 * rng.standard_normal(W.shape)
+    v = v + 0.5 * rng.standard_normal(v.shape)
+    params = make_params(W, v, torch.float64, "cpu")
+    X = torch.as_tensor(2.0 * rng.standard_normal((61, 9)))
+    y = torch.as_tensor(rng.standard_normal(61))
+    W_before, v_before = params.W.clone(), params.v.clone()
+    loss, gW, gv = two_layer_loss_and_gradients(params, X, y, act, chunk_rows=chunk_rows, first=first, second=second)
+    ref_loss, ref_gW, ref_gv = _reference_loss_and_gradients(params.W, params.v, X, y, act)
+    assert torch.equal(params.W, W_before) and torch.equal(params.v, v_before)
+    torch.testing.assert_close(loss, ref_loss, rtol=1e-12, atol=1e-14)
+    assert (gW is None) != first and (gv is None) != second
+    if first:
+        assert gW.shape == params.W.shape and gW.is_contiguous()
+        torch.testing.assert_close(gW, ref_gW, rtol=1e-12, atol=1e-14)
+    if second:
+        torch.testing.assert_close(gv, ref_gv, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_float32_step_close_to_float64(rng, name):
+    """The float32 step (the fast path of Figure 1) agrees with float64 to float32 rounding."""
+    act = get_activation(name, 0.2)
+    W, v = symmetric_init(64, 10, rng)
+    W = W + 0.3 * rng.standard_normal(W.shape)
+    X, y = rng.standard_normal((300, 10)), rng.standard_normal(300)
+    out = []
+    for dt in (torch.float32, torch.float64):
+        p = make_params(W, v, dt, "cpu")
+        out.append(
+            two_layer_loss_and_gradients(
+                p, torch.as_tensor(X, dtype=dt), torch.as_tensor(y, dtype=dt), act, chunk_rows=64
+            )
+        )
+    for a, b in zip(*out):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a.double(), b, rtol=1e-5, atol=1e-6)

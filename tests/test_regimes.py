@@ -10,14 +10,14 @@ import torch
 
 from earlylin.activations import gaussian_moments, get_activation
 from earlylin.data import norm_target_dataset, rng_stream, synthetic_dataset
-from earlylin.experiments import REGIMES, agreement_horizons, fit_linear_model, regime_summary, train_network
-from earlylin.kernels import LINEAR_FEATURES, diagonal_gap, empirical_ntk_blocks, linear_kernels
+from earlylin.experiments import agreement_horizons, fit_linear_model, regime_summary, train_network
+from earlylin.kernels import LINEAR_FEATURES, diagonal_gap, empirical_ntk_blocks
 from earlylin.metrics import agreement_horizon, logged_steps, relative_mse
 from earlylin.networks import symmetric_init
+from earlylin.regimes import REGIMES
 from earlylin.surrogates import gd_features, linear_gd_closed_form, psi, psi1, psi2
 
 # The block of the NTK that each regime's GD follows, and the surrogate its theorem names.
-REGIME_KERNEL = {"first": "theta1", "second": "theta2", "both": "theta"}
 
 
 def expected_ntk_blocks(name: str, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -47,6 +47,7 @@ def expected_ntk_blocks(name: str, X: np.ndarray) -> dict[str, np.ndarray]:
     return {"theta1": theta1, "theta2": second, "theta": theta1 + second}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "relu"])
 def test_monte_carlo_mean_of_empirical_ntk_is_its_expectation(name):
     """Average of Theta1(W(0)), Theta2(W(0)) over independent symmetric inits = the closed
@@ -73,6 +74,7 @@ def test_monte_carlo_mean_of_empirical_ntk_is_its_expectation(name):
         assert np.abs(draws[0] - exact[block])[upper].max() > 5 * se[upper].max()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["erf", "relu"])
 @pytest.mark.parametrize("regime", list(REGIMES))
 def test_regime_surrogate_kernel_is_expected_ntk_block_to_leading_order(name, regime):
@@ -86,7 +88,7 @@ def test_regime_surrogate_kernel_is_expected_ntk_block_to_leading_order(name, re
     like d^-0.4 here) and for under 5% at d = 6400."""
     act = get_activation(name)
     moments = gaussian_moments(act)
-    kernel = REGIME_KERNEL[regime]
+    kernel = REGIMES[regime].kernel
     errors = []
     for d in (100, 6400):
         X = rng_stream(1, "surrogate-inputs", d).standard_normal((40, d))
@@ -121,7 +123,7 @@ def test_each_regime_trains_the_linear_model_its_theorem_names(rng, regime):
     features = gd_features(X, moments, *REGIMES[regime].learning_rates(lr))
     named = {"first": psi1, "second": psi2, "both": psi}[regime](X, moments)
     np.testing.assert_allclose(features @ features.T, lr * named @ named.T, rtol=1e-12, atol=1e-14)
-    assert LINEAR_FEATURES[REGIME_KERNEL[regime]] is {"first": psi1, "second": psi2, "both": psi}[regime]
+    assert LINEAR_FEATURES[REGIMES[regime].kernel] is {"first": psi1, "second": psi2, "both": psi}[regime]
 
 
 def test_second_layer_only_network_is_gd_on_its_random_features():
@@ -130,8 +132,18 @@ def test_second_layer_only_network_is_gd_on_its_random_features():
     data = norm_target_dataset(d=6, n_train=80, n_test=15, seed=3)
     steps = [0, 1, 5, 40]
     width, lr = 16, 0.7
-    _, outputs = train_network(data, activation="tanh", width=width, lr_first=0.0, lr_second=lr, steps=steps,
-                               seed=4, dtype="float64", device="cpu", progress=False)
+    _, outputs = train_network(
+        data,
+        activation="tanh",
+        width=width,
+        lr_first=0.0,
+        lr_second=lr,
+        steps=steps,
+        seed=4,
+        dtype="float64",
+        device="cpu",
+        progress=False,
+    )
     W, v0 = symmetric_init(width, 6, rng_stream(4, "symmetric-init", 6, width))
     act = get_activation("tanh")
     feats = lambda X: act(torch.as_tensor(X @ W.T / math.sqrt(6))).numpy() / math.sqrt(width)  # noqa: E731
@@ -158,10 +170,28 @@ def test_regime_summary_table():
     rows = []
     for activation, regime, values in (("erf", "first", [0.01, 0.02, 0.3]), ("relu", "second", [0.01, 0.02, 0.03])):
         for step, value in zip([1, 10, 100], values):
-            rows.append(dict(activation=activation, regime=regime, seed=0, model="linear", step=step,
-                             metric="relative_mse", value=value))
-            rows.append(dict(activation=activation, regime=regime, seed=0, model="linear", step=step,
-                             metric="output_mse", value=99.0))
+            rows.append(
+                dict(
+                    activation=activation,
+                    regime=regime,
+                    seed=0,
+                    model="linear",
+                    step=step,
+                    metric="relative_mse",
+                    value=value,
+                )
+            )
+            rows.append(
+                dict(
+                    activation=activation,
+                    regime=regime,
+                    seed=0,
+                    model="linear",
+                    step=step,
+                    metric="output_mse",
+                    value=99.0,
+                )
+            )
     table = regime_summary(pd.DataFrame(rows), 0.1, {"first": 0.5, "second": 0.25, "both": 1.0})
     first = table.query("regime == 'first'").iloc[0]
     second = table.query("regime == 'second'").iloc[0]
@@ -189,6 +219,7 @@ def test_norm_target_dataset():
         synthetic_dataset("sphere", 9, 50, 10, seed=1)
 
 
+@pytest.mark.slow
 def test_fig2_naive_model_misses_the_norm_and_tracks_the_network_worse():
     """Figure 2's claim at small size: on the norm-dependent target, f_lin stays closer to
     a ReLU network than the naive linear model does. Measured: the naive model's relative
@@ -199,7 +230,8 @@ def test_fig2_naive_model_misses_the_norm_and_tracks_the_network_worse():
     _, net = train_network(data, width=1024, seed=0, dtype="float32", device="cpu", progress=False, **common)
     _, lin = fit_linear_model(data, **common)
     _, naive = fit_linear_model(data, naive=True, model="naive", **common)
-    f_net, f_lin, f_naive = (o.pivot(index="step", columns="sample", values="output").to_numpy()[1:]
-                             for o in (net, lin, naive))
+    f_net, f_lin, f_naive = (
+        o.pivot(index="step", columns="sample", values="output").to_numpy()[1:] for o in (net, lin, naive)
+    )
     ratio = relative_mse(f_net, f_naive) / relative_mse(f_net, f_lin)
     assert (ratio > 3).all(), ratio

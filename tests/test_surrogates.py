@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 
 from earlylin.activations import ACTIVATION_NAMES, gaussian_moments, get_activation
+from earlylin.data import teacher_dataset
+from earlylin.experiments import fit_linear_model
 from earlylin.kernels import linear_kernels
+from earlylin.regimes import REGIMES
 from earlylin.surrogates import (
+    LinearGDDivergenceError,
     _geometric_sums,
     gd_features,
     linear_gd_closed_form,
@@ -110,8 +114,47 @@ def test_closed_form_rejects_divergent_lr(rng):
     X, y = _data(rng)
     F = psi(X, gaussian_moments(get_activation("relu")))
     lam_max = np.linalg.eigvalsh(F.T @ F / len(y)).max()
-    with pytest.raises(ValueError, match="diverges"):
-        linear_gd_closed_form(F, y, [0, 10], lr=2.01 / lam_max)
+    lr = 2.01 / lam_max
+    with pytest.raises(
+        LinearGDDivergenceError, match=f"learning rate {lr:g} times .* diverges; lower the lr below"
+    ) as info:
+        linear_gd_closed_form(F, y, [0, 10], lr=lr)
+    assert isinstance(info.value, ValueError)
+    assert info.value.lr == lr and info.value.mu == pytest.approx(2.01)
+    assert lr * info.value.max_lr_factor == pytest.approx(2 / lam_max)
+
+
+def _top_kernel_eigenvalue(data, activation, lr_first, lr_second):
+    F = gd_features(data.X_train, gaussian_moments(get_activation(activation)), lr_first, lr_second)
+    return np.linalg.eigvalsh(F.T @ F / len(data.y_train)).max()
+
+
+@pytest.mark.parametrize("regime", ["first", "second", "both"])
+def test_linear_model_divergence_names_the_configured_learning_rates(regime):
+    """fit_linear_model folds (eta1, eta2) into the features and runs GD at unit lr; its
+    divergence message must give the configured rates, not 'learning rate 1'."""
+    data = teacher_dataset(d=5, n_train=60, n_test=10, teacher_width=2, seed=0)
+    unit = _top_kernel_eigenvalue(data, "erf", *REGIMES[regime].learning_rates(1.0))
+    lr = 3.0 / unit  # mu = 3 >= 2
+    eta1, eta2 = REGIMES[regime].learning_rates(lr)
+    with pytest.raises(LinearGDDivergenceError) as info:
+        fit_linear_model(data, activation="erf", lr_first=eta1, lr_second=eta2, steps=[0, 1, 10], model="naive")
+    message = str(info.value)
+    assert (
+        f"the naive model diverges under gradient descent with learning rates eta1 = {eta1:g}, eta2 = {eta2:g}"
+        in message
+    )
+    assert "learning rate 1.0" not in message and "learning rate 1 " not in message
+    assert "Lower the learning rate in the config (fig1.lr, fig2.lr or regimes.lr.<regime>" in message
+    assert "by more than a factor 1.5" in message
+    safe = lr * 2.0 / 3.0
+    if eta1:
+        assert f"eta1 (first layer) < {safe:.4g}" in message
+    if eta2:
+        assert f"eta2 (second layer) < {safe:.4g}" in message
+    # just below the bound the linear model trains
+    ok1, ok2 = REGIMES[regime].learning_rates(0.99 * safe)
+    fit_linear_model(data, activation="erf", lr_first=ok1, lr_second=ok2, steps=[0, 1, 10])
 
 
 def test_geometric_sums_tiny_and_zero_rates():

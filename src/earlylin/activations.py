@@ -18,9 +18,9 @@ with g ~ N(0, 1). For piecewise-linear activations phi'(0) := 1 (Assumption 3.2)
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ Tensor = torch.Tensor
 _SQRT2 = math.sqrt(2.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_LOG2_E = 1.0 / math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -37,56 +38,97 @@ class Activation:
     """An activation phi with its derivative and the points where phi' is discontinuous.
 
     ``value_and_derivative`` returns (phi(z), phi'(z)) and may overwrite z (the caller
-    passes a temporary); it reuses intermediate results and storage so that the
-    network's step touches each element few times.
+    passes a temporary). It is the hot path of the network's step (eq. 4): phi' is
+    written into z's storage and every intermediate reuses storage, so that each element
+    is read and written in as few passes as possible (one pass per torch call).
     """
 
     name: str
     value: Callable[[Tensor], Tensor]
     derivative: Callable[[Tensor], Tensor]
     kinks: tuple[float, ...] = ()
-    value_and_derivative: Callable[[Tensor], tuple[Tensor, Tensor]] | None = field(
-        default=None, compare=False
-    )
+    value_and_derivative: Callable[[Tensor], tuple[Tensor, Tensor]] | None = field(default=None, compare=False)
 
     def __call__(self, z: Tensor) -> Tensor:
         return self.value(z)
 
     def both(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """(phi(z), phi'(z)); z may be overwritten (phi' usually takes its storage)."""
         if self.value_and_derivative is not None:
             return self.value_and_derivative(z)
         return self.value(z), self.derivative(z)
 
 
+def _gaussian(z: Tensor, c: float, k: float, out: Tensor | None = None) -> Tensor:
+    """c exp(-k z^2) = 2^(log2 c - k log2(e) z^2) in two passes, ``out`` may be z itself.
+
+    One fused multiply-add forms the exponent (no separate passes for the square, the
+    sign and the factor c) and exp2 evaluates it: torch's exp2 is a vectorised
+    1-ulp kernel 3.5-4.5x faster on the CPU than its exp (MKL VML, high accuracy).
+    Its relative error is ~ eps k z^2 (the exponent's rounding), as for exp(-k z^2).
+    """
+    log2_c = torch.full((), math.log2(c), dtype=z.dtype, device=z.device)
+    return torch.addcmul(log2_c, z, z, value=-k * _LOG2_E, out=out).exp2_()
+
+
+def _erf_derivative(z: Tensor) -> Tensor:
+    return _gaussian(z, _TWO_OVER_SQRT_PI, 1.0)
+
+
 def _erf_both(z: Tensor) -> tuple[Tensor, Tensor]:
+    """erf(z) and erf'(z) = (2 / sqrt(pi)) exp(-z^2): three passes (erf, fma, exp2)."""
     value = torch.special.erf(z)
-    deriv = z.square_().neg_().exp_().mul_(_TWO_OVER_SQRT_PI)
+    deriv = _gaussian(z, _TWO_OVER_SQRT_PI, 1.0, out=z)
     return value, deriv
 
 
 def _tanh_both(z: Tensor) -> tuple[Tensor, Tensor]:
+    """tanh(z) and 1 - tanh(z)^2 (one fused multiply-add pass)."""
     value = torch.tanh(z)
-    deriv = torch.mul(value, value, out=z).neg_().add_(1.0)
+    one = torch.ones((), dtype=z.dtype, device=z.device)
+    deriv = torch.addcmul(one, value, value, value=-1.0, out=z)
     return value, deriv
 
 
 def _sigmoid_both(z: Tensor) -> tuple[Tensor, Tensor]:
+    """sigmoid(z) and s - s^2 with s = sigmoid(z) (one fused multiply-add pass)."""
     value = torch.sigmoid(z)
-    deriv = torch.mul(value, value, out=z).neg_().add_(value)
+    deriv = torch.addcmul(value, value, value, value=-1.0, out=z)
     return value, deriv
+
+
+def _softplus(z: Tensor) -> Tensor:
+    """softplus(z) = log(1 + e^z) (torch's: z itself for z > 20).
+
+    On the CPU torch's float32 softplus runs a scalar log1p (about 10 ns an element,
+    5x the network step's matmuls) while its float64 kernel is vectorised: float32
+    input is evaluated in float64 and rounded, 3.7x faster and correctly rounded.
+    """
+    if z.dtype == torch.float32 and z.device.type == "cpu":
+        return torch.nn.functional.softplus(z.double()).to(torch.float32)
+    return torch.nn.functional.softplus(z)
+
+
+def _softplus_both(z: Tensor) -> tuple[Tensor, Tensor]:
+    """softplus(z) and its derivative sigmoid(z), the latter in z's storage."""
+    return _softplus(z), torch.sigmoid(z, out=z)
+
+
+def _gelu_value(z: Tensor) -> Tensor:
+    return z * 0.5 * (1.0 + torch.special.erf(z / _SQRT2))
 
 
 def _gelu_derivative(z: Tensor) -> Tensor:
     cdf = 0.5 * (1.0 + torch.special.erf(z / _SQRT2))
-    pdf = torch.exp(-0.5 * z * z) * _INV_SQRT_2PI
-    return cdf + z * pdf
+    return cdf + z * _gaussian(z, _INV_SQRT_2PI, 0.5)
 
 
 def _gelu_both(z: Tensor) -> tuple[Tensor, Tensor]:
-    cdf = torch.special.erf(z / _SQRT2).add_(1.0).mul_(0.5)
-    pdf = torch.square(z).mul_(-0.5).exp_().mul_(_INV_SQRT_2PI)
-    value = z * cdf
-    deriv = pdf.mul_(z).add_(cdf)
+    """gelu(z) = z Phi(z) and gelu'(z) = Phi(z) + z rho(z), Phi / rho the N(0,1) cdf / pdf."""
+    cdf = torch.mul(z, 1.0 / _SQRT2).erf_().mul_(0.5).add_(0.5)
+    value = torch.mul(z, cdf)
+    pdf = _gaussian(z, _INV_SQRT_2PI, 0.5)
+    deriv = torch.addcmul(cdf, z, pdf, out=z)
     return value, deriv
 
 
@@ -96,13 +138,25 @@ def leaky_relu(slope: float) -> Activation:
         raise ValueError(f"leaky_relu slope must lie in [0, 1), got {slope!r}")
 
     def value(z: Tensor) -> Tensor:
+        # torch.where's autograd derivative at z = 0 is 1 = phi'(0), which autograd
+        # networks rely on (torch.relu's is 0 there, torch.maximum's (1 + slope) / 2).
         return torch.where(z >= 0, z, slope * z)
 
+    def derivative_in_place(z: Tensor) -> Tensor:
+        step = z.ge_(0.0)  # 1 where z >= 0 (phi'(0) := 1), else 0, in z's dtype
+        return step if slope == 0.0 else step.mul_(1.0 - slope).add_(slope)
+
     def derivative(z: Tensor) -> Tensor:
-        return (z >= 0).to(z.dtype).mul_(1.0 - slope).add_(slope)
+        return derivative_in_place(z.clone())
+
+    def both(z: Tensor) -> tuple[Tensor, Tensor]:
+        # Not differentiated: the same values as ``value`` by kernels 5-10x faster than
+        # torch.where's (max(z, slope z) = z for z >= 0 and slope z below, as slope < 1).
+        phi = torch.relu(z) if slope == 0.0 else torch.maximum(z, slope * z)
+        return phi, derivative_in_place(z)
 
     name = "relu" if slope == 0.0 else "leaky_relu"
-    return Activation(name, value, derivative, kinks=(0.0,))
+    return Activation(name, value, derivative, kinks=(0.0,), value_and_derivative=both)
 
 
 ACTIVATION_NAMES = ("erf", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "gelu")
@@ -111,20 +165,13 @@ ACTIVATION_NAMES = ("erf", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", 
 def get_activation(name: str, leaky_relu_slope: float = 0.01) -> Activation:
     """Look up an activation by its config name (one of ``ACTIVATION_NAMES``)."""
     if name == "erf":
-        return Activation(
-            "erf",
-            torch.special.erf,
-            lambda z: torch.exp(-z * z) * _TWO_OVER_SQRT_PI,
-            value_and_derivative=_erf_both,
-        )
+        return Activation("erf", torch.special.erf, _erf_derivative, value_and_derivative=_erf_both)
     if name == "relu":
         return leaky_relu(0.0)
     if name == "leaky_relu":
         return leaky_relu(leaky_relu_slope)
     if name == "tanh":
-        return Activation(
-            "tanh", torch.tanh, lambda z: 1.0 - torch.tanh(z) ** 2, value_and_derivative=_tanh_both
-        )
+        return Activation("tanh", torch.tanh, lambda z: 1.0 - torch.tanh(z) ** 2, value_and_derivative=_tanh_both)
     if name == "sigmoid":
         return Activation(
             "sigmoid",
@@ -133,17 +180,10 @@ def get_activation(name: str, leaky_relu_slope: float = 0.01) -> Activation:
             value_and_derivative=_sigmoid_both,
         )
     if name == "softplus":
-        return Activation("softplus", torch.nn.functional.softplus, torch.sigmoid)
+        return Activation("softplus", _softplus, torch.sigmoid, value_and_derivative=_softplus_both)
     if name == "gelu":
-        return Activation(
-            "gelu",
-            lambda z: z * 0.5 * (1.0 + torch.special.erf(z / _SQRT2)),
-            _gelu_derivative,
-            value_and_derivative=_gelu_both,
-        )
-    raise ValueError(
-        f"unknown activation {name!r}; allowed values: {', '.join(ACTIVATION_NAMES)}"
-    )
+        return Activation("gelu", _gelu_value, _gelu_derivative, value_and_derivative=_gelu_both)
+    raise ValueError(f"unknown activation {name!r}; allowed values: {', '.join(ACTIVATION_NAMES)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,7 +195,7 @@ _PANEL_WIDTH = 1.0
 _NODES_PER_PANEL = 32
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.polynomial.legendre.leggauss(n)
 
@@ -185,9 +225,7 @@ def gaussian_nodes(breakpoints: tuple[float, ...] = ()) -> tuple[np.ndarray, np.
     return g, w
 
 
-def gaussian_expectation(
-    integrand: Callable[[Tensor], Tensor], breakpoints: tuple[float, ...] = ()
-) -> float:
+def gaussian_expectation(integrand: Callable[[Tensor], Tensor], breakpoints: tuple[float, ...] = ()) -> float:
     """E[integrand(g)] for g ~ N(0, 1), integrand a torch function, in float64."""
     g, w = gaussian_nodes(breakpoints)
     values = integrand(torch.from_numpy(g.copy())).double().numpy()

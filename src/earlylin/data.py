@@ -14,7 +14,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf
 
-from .tables import atomic_path
+from .tables import CorruptInputError, atomic_path, read_npz
+
+__all__ = [  # CorruptInputError is re-exported: Dataset.load raises it
+    "TARGETS",
+    "CorruptInputError",
+    "Dataset",
+    "erf_teacher_labels",
+    "norm_target_dataset",
+    "norm_target_labels",
+    "rng_stream",
+    "synthetic_dataset",
+    "teacher_dataset",
+]
 
 
 def rng_stream(seed: int, purpose: str, *keys: int) -> np.random.Generator:
@@ -39,18 +51,23 @@ class Dataset:
         return self.X_train.shape[1]
 
     def save(self, path: str) -> None:
-        """Write as .npz (no pickle); atomically, so a failed job leaves no file."""
+        """Write as .npz (no pickle); atomically, so a failed job leaves no file, with the
+        mode a plain ``open`` gives (0o666 less the umask)."""
         extra = {} if self.image_shape is None else {"image_shape": np.asarray(self.image_shape, dtype=np.int64)}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, X_train=self.X_train, y_train=self.y_train,
-                         X_test=self.X_test, y_test=self.y_test, **extra)
+                np.savez(
+                    fh, X_train=self.X_train, y_train=self.y_train, X_test=self.X_test, y_test=self.y_test, **extra
+                )
 
     @classmethod
-    def load(cls, path: str) -> "Dataset":
-        with np.load(path, allow_pickle=False) as z:
-            shape = tuple(int(s) for s in z["image_shape"]) if "image_shape" in z.files else None
-            return cls(z["X_train"], z["y_train"], z["X_test"], z["y_test"], shape)
+    def load(cls, path: str) -> Dataset:
+        """Read a file written by ``save``. Raises FileNotFoundError for a missing file and
+        CorruptInputError (naming the file and the ``rm`` that lets snakemake regenerate
+        it) for a truncated or damaged one."""
+        z = read_npz(path, required=("X_train", "y_train", "X_test", "y_test"))
+        shape = tuple(int(s) for s in z["image_shape"]) if "image_shape" in z else None
+        return cls(z["X_train"], z["y_train"], z["X_test"], z["y_test"], shape)
 
 
 def erf_teacher_labels(X: np.ndarray, W: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -61,9 +78,7 @@ def erf_teacher_labels(X: np.ndarray, W: np.ndarray, v: np.ndarray) -> np.ndarra
     return np.where(f >= 0.0, 1.0, -1.0)
 
 
-def teacher_dataset(
-    d: int, n_train: int, n_test: int, teacher_width: int, seed: int
-) -> Dataset:
+def teacher_dataset(d: int, n_train: int, n_test: int, teacher_width: int, seed: int) -> Dataset:
     """Figure 1 data: x ~ N(0, I_d), y = sign(f*(x)) with f* a random width-k erf network."""
     _check_positive(d=d, n_train=n_train, n_test=n_test, teacher_width=teacher_width)
     teacher_rng = rng_stream(seed, "teacher", d, teacher_width)
@@ -101,9 +116,7 @@ def _check_positive(**values: int) -> None:
 TARGETS = ("teacher", "norm")
 
 
-def synthetic_dataset(
-    target: str, d: int, n_train: int, n_test: int, seed: int, teacher_width: int = 5
-) -> Dataset:
+def synthetic_dataset(target: str, d: int, n_train: int, n_test: int, seed: int, teacher_width: int = 5) -> Dataset:
     """One of the paper's synthetic data sets by name: 'teacher' (Figure 1: sign of a
     random width-``teacher_width`` erf network) or 'norm' (Figure 2: ||x||/sqrt(d) + ReLU(a^T x))."""
     if target == "teacher":

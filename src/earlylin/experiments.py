@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,11 +23,13 @@ from .kernels import (
     kernel_difference,
     spectral_norm,
 )
-from .metrics import agreement_horizon, half_mse, output_mse, relative_mse
+from .metrics import agreement_horizon, half_mse
 from .networks import make_params, symmetric_init
-from .surrogates import gd_features, linear_gd_closed_form
-from .tables import loss_rows, output_rows, outputs_matrix
-from .training import resolve_device, resolve_dtype, train_two_layer_gd
+from .regimes import REGIMES
+from .runtime import resolve_device, resolve_dtype
+from .surrogates import LinearGDDivergenceError, gd_features, linear_gd_closed_form
+from .tables import discrepancy_rows, loss_rows, output_rows, outputs_matrix
+from .training import train_two_layer_gd
 
 
 def train_network(
@@ -94,7 +95,11 @@ def fit_linear_model(
     F_train = gd_features(data.X_train, moments, lr_first, lr_second, naive=naive)
     F_test = gd_features(data.X_test, moments, lr_first, lr_second, naive=naive)
     steps = np.asarray(steps, dtype=np.int64)
-    delta = linear_gd_closed_form(F_train, data.y_train, steps)  # (T, p)
+    try:
+        # the features carry the learning rates (gd_features), so GD runs at unit lr
+        delta = linear_gd_closed_form(F_train, data.y_train, steps)  # (T, p)
+    except LinearGDDivergenceError as err:
+        raise _linear_divergence(err, lr_first, lr_second, model) from None
     train_outputs = delta @ F_train.T
     test_outputs = delta @ F_test.T
     losses = pd.concat(
@@ -105,6 +110,26 @@ def fit_linear_model(
         ignore_index=True,
     )
     return losses, output_rows(model, steps, test_outputs)
+
+
+def _linear_divergence(
+    err: LinearGDDivergenceError, lr_first: float, lr_second: float, model: str
+) -> LinearGDDivergenceError:
+    """The unit-lr divergence of ``linear_gd_closed_form`` restated in the configured
+    learning rates (eta1, eta2): both must shrink by ``err.max_lr_factor``."""
+    factor = err.max_lr_factor
+    layers = (("eta1 (first layer)", lr_first), ("eta2 (second layer)", lr_second))
+    trained = [(name, lr) for name, lr in layers if lr > 0]
+    below = ", ".join(f"{name} < {lr * factor:.4g}" for name, lr in trained)
+    message = (
+        f"the {model} model diverges under gradient descent with learning rates "
+        f"eta1 = {lr_first:g}, eta2 = {lr_second:g}: the top eigenvalue of its kernel "
+        f"(eta1 Theta_lin1 + eta2 Theta_lin2) / n is {err.mu:.4g} >= 2 (the network trained "
+        f"with these rates most likely diverges too). Lower the learning rate in the config (fig1.lr, "
+        f"fig2.lr or regimes.lr.<regime>, whichever this job uses) by more than a factor "
+        f"{1 / factor:.3g}: {below}"
+    )
+    return LinearGDDivergenceError(err.lr, err.top_eigenvalue, message)
 
 
 def compare_outputs(
@@ -128,16 +153,11 @@ def compare_outputs(
             "network and linear outputs are not logged at the same steps/samples; "
             "rerun both with the same max_step and steps_per_decade"
         )
-    model = _single_model(linear_outputs)
-    discrepancy = pd.concat(
-        [
-            pd.DataFrame({"model": model, "step": steps_net, "metric": "output_mse", "value": output_mse(f_net, f_lin)}),
-            pd.DataFrame({"model": model, "step": steps_net, "metric": "relative_mse", "value": relative_mse(f_net, f_lin)}),
-        ],
-        ignore_index=True,
-    )
+    discrepancy = discrepancy_rows(_single_model(linear_outputs), steps_net, f_net, f_lin)
     n_test = f_net.shape[1]
-    picked = np.sort(rng_stream(seed, "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False))
+    picked = np.sort(
+        rng_stream(seed, "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False)
+    )
     both = pd.concat([network_outputs, linear_outputs], ignore_index=True)
     logits = both[both["sample"].isin(picked)].reset_index(drop=True)
     return discrepancy, logits
@@ -148,28 +168,6 @@ def _single_model(outputs: pd.DataFrame) -> str:
     if len(models) != 1:
         raise ValueError(f"expected the outputs of one model, got {list(models)}")
     return str(models[0])
-
-
-@dataclass(frozen=True)
-class Regime:
-    """Which layers GD trains, and the linear model the matching theorem names."""
-
-    layers: str
-    theorem: str
-    features: str
-    trains_first: bool
-    trains_second: bool
-
-    def learning_rates(self, lr: float) -> tuple[float, float]:
-        """(eta1, eta2): ``lr`` for each trained layer, 0 for a frozen one."""
-        return (lr if self.trains_first else 0.0, lr if self.trains_second else 0.0)
-
-
-REGIMES: dict[str, Regime] = {
-    "first": Regime("first layer only (eta2 = 0)", "Theorem 3.2", "psi1, eq. 5", True, False),
-    "second": Regime("second layer only (eta1 = 0)", "Theorem 3.5", "psi2, eq. 9", False, True),
-    "both": Regime("both layers (eta1 = eta2)", "Theorem D.1", "psi, eq. 11", True, True),
-}
 
 
 def regime_summary(discrepancy: pd.DataFrame, threshold: float, lrs: dict[str, float]) -> pd.DataFrame:
@@ -198,10 +196,15 @@ def agreement_horizons(discrepancy: pd.DataFrame, threshold: float, keys: Sequen
         steps, values = group["step"].to_numpy(), group["value"].to_numpy()
         horizon = agreement_horizon(steps, values, threshold)
         rows.append(
-            dict(zip(keys, key if isinstance(key, tuple) else (key,)),
-                 threshold=threshold, horizon=float("nan") if horizon is None else float(horizon),
-                 reached=horizon is not None, last_step=int(steps[-1]),
-                 relative_mse_first=float(values[0]), relative_mse_last=float(values[-1]))
+            dict(
+                zip(keys, key if isinstance(key, tuple) else (key,)),
+                threshold=threshold,
+                horizon=float("nan") if horizon is None else float(horizon),
+                reached=horizon is not None,
+                last_step=int(steps[-1]),
+                relative_mse_first=float(values[0]),
+                relative_mse_last=float(values[-1]),
+            )
         )
     return pd.DataFrame(rows)
 
@@ -257,8 +260,17 @@ def ntk_gap_norms(
     ]
     seconds = time.perf_counter() - t0
     df = pd.DataFrame(rows)
-    meta = dict(n=n, m=width, d=d, seed=seed, activation=activation, kernel=kernel, dtype=dtype,
-                compute_dtype=compute_dtype or dtype, seconds=seconds)
+    meta = dict(
+        n=n,
+        m=width,
+        d=d,
+        seed=seed,
+        activation=activation,
+        kernel=kernel,
+        dtype=dtype,
+        compute_dtype=compute_dtype or dtype,
+        seconds=seconds,
+    )
     return pd.concat([pd.DataFrame([meta] * len(df)), df], axis=1)
 
 
@@ -278,34 +290,14 @@ def fit_power_laws(norms: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"fitting a power law needs at least two values of d, got {list(mean.index)}")
         fit = linregress(np.log(mean.index.to_numpy(dtype=float)), np.log(mean.to_numpy()))
         rows.append(
-            dict(zip(["activation", "kernel", "identity_term", "norm"], key),
-                 slope=fit.slope, intercept=fit.intercept, stderr=fit.stderr,
-                 d_min=int(mean.index.min()), d_max=int(mean.index.max()), n_d=len(mean))
+            dict(
+                zip(["activation", "kernel", "identity_term", "norm"], key),
+                slope=fit.slope,
+                intercept=fit.intercept,
+                stderr=fit.stderr,
+                d_min=int(mean.index.min()),
+                d_max=int(mean.index.max()),
+                n_d=len(mean),
+            )
         )
     return pd.DataFrame(rows)
-
-
-def deep_figure_tables(
-    losses: pd.DataFrame, outputs: pd.DataFrame, discrepancy: pd.DataFrame, *, n_samples: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Shape the train_deep tables of several (dataset, arch, seed) jobs for Figures 3/4.
-
-    The linear model shown is the FC job's (the CNN's lr is scaled so that its linear
-    model is the same one). Returns (test-loss parts: dataset, model in fc/cnn/linear,
-    seed, step, part, value; relative MSE: dataset, arch, seed, step, value; outputs of
-    ``n_samples`` test points drawn per (dataset, seed): dataset, model, step, sample,
-    output).
-    """
-    rename = {"fc": "fc", "cnn": "cnn", "fc_linear": "linear"}
-    test = losses[(losses["split"] == "test") & losses["model"].isin(rename)]
-    parts = test.assign(model=test["model"].map(rename))[["dataset", "model", "seed", "step", "part", "value"]]
-    rel = discrepancy[discrepancy["metric"] == "relative_mse"][["dataset", "arch", "seed", "step", "value"]]
-    shown = outputs[outputs["model"].isin(rename)]
-    picks = []
-    for (dataset, seed), group in shown.groupby(["dataset", "seed"], sort=True):
-        n_test = int(group["sample"].max()) + 1
-        chosen = rng_stream(int(seed), "logit-samples", n_test).choice(n_test, size=min(n_samples, n_test), replace=False)
-        picks.append(group[group["sample"].isin(chosen)])
-    logits = pd.concat(picks, ignore_index=True)
-    logits = logits.assign(model=logits["model"].map(rename))[["dataset", "model", "seed", "step", "sample", "output"]]
-    return parts.reset_index(drop=True), rel.reset_index(drop=True), logits

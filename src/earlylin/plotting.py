@@ -10,13 +10,14 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
 
-from .tables import atomic_path  # noqa: E402
+from .regimes import REGIMES
+from .tables import atomic_path
 
 MODEL_COLORS = {"network": "#1f77b4", "linear": "#d62728", "naive": "#7f7f7f"}
 
@@ -33,54 +34,162 @@ def save_figure(fig: plt.Figure, pdf_path: str | os.PathLike, png_path: str | os
     plt.close(fig)
 
 
-def _positive_steps(df: pd.DataFrame) -> pd.DataFrame:
+def positive_steps(df: pd.DataFrame) -> pd.DataFrame:
     """Rows with step >= 1 (step 0 has no place on a log axis; both models are 0 there)."""
     return df[df["step"] >= 1]
+
+
+BAND = "min–max"  # what the shaded band around a mean over seeds spans
+
+
+def n_seeds(df: pd.DataFrame) -> int:
+    """The number of distinct seeds in a table (1 when it has no seed column)."""
+    return int(df["seed"].nunique()) if "seed" in df.columns and len(df) else 1
+
+
+def seeds_note(*tables: pd.DataFrame) -> str:
+    """'' for one seed, else what the lines and bands show, for a title."""
+    count = max((n_seeds(t) for t in tables), default=1)
+    return "" if count <= 1 else f"  [mean over {count} seeds, band: {BAND} over seeds]"
+
+
+def mean_band(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Per value of ``x``: the mean of ``y`` over seeds, its min and max over seeds, and
+    the number of seeds (rows of one seed at one x are averaged first)."""
+    per_seed = df.groupby([x, "seed"] if "seed" in df.columns else [x])[y].mean()
+    if "seed" in df.columns:
+        grouped = per_seed.groupby(level=0)
+        out = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.min(), "hi": grouped.max(), "n": grouped.size()})
+    else:
+        out = pd.DataFrame({"mean": per_seed, "lo": per_seed, "hi": per_seed, "n": 1})
+    return out.sort_index()
+
+
+def plot_mean_band(
+    ax: plt.Axes,
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    color,
+    ls: str = "-",
+    label: str | None = None,
+    marker: str | None = None,
+    lw: float = 1.5,
+    band_alpha: float = 0.2,
+) -> pd.DataFrame:
+    """Draw the mean over seeds of ``y`` against ``x`` and, with more than one seed, a
+    band from the min to the max over seeds. Returns the ``mean_band`` table."""
+    stats = mean_band(df, x, y)
+    if stats.empty:
+        return stats
+    ax.plot(
+        stats.index,
+        stats["mean"],
+        color=color,
+        ls=ls,
+        label=label,
+        marker=marker,
+        lw=lw,
+        markersize=4 if marker else None,
+    )
+    if stats["n"].max() > 1:
+        ax.fill_between(stats.index, stats["lo"], stats["hi"], color=color, alpha=band_alpha, lw=0)
+    return stats
+
+
+def plot_test_outputs(
+    ax: plt.Axes,
+    logits: pd.DataFrame,
+    models: list[str],
+    dashes: dict[str, str],
+    labels: dict[str, str],
+    title: str,
+    several_seeds: bool,
+) -> None:
+    """Outputs of a few test points against steps, of the first seed (the points differ
+    by seed): one colour per point, one line style per model."""
+    shown = positive_steps(logits)
+    if "seed" in shown.columns and len(shown):
+        shown = shown[shown["seed"] == shown["seed"].min()]
+    shown = shown.drop_duplicates(["model", "step", "sample"])
+    palette = sns.color_palette("tab10", max(shown["sample"].nunique(), 1))
+    for colour, (_, part) in zip(palette, shown.groupby("sample")):
+        for model in models:
+            curve = part[part["model"] == model].sort_values("step")
+            ax.plot(curve["step"], curve["output"], color=colour, ls=dashes[model])
+    ax.legend(
+        handles=[Line2D([], [], color="k", ls=dashes[m], label=labels[m]) for m in models],
+        title="one colour per test point",
+        fontsize="small",
+    )
+    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title=title + (" (first seed)" if several_seeds else ""))
 
 
 def plot_fig1(losses: pd.DataFrame, logits: pd.DataFrame, discrepancy: pd.DataFrame, title: str) -> plt.Figure:
     """Figure 1: (a) losses, (b) test logits, (c) network-vs-linear MSE for several d.
 
-    ``losses``: model, step, split, value (one d, seeds averaged by seaborn);
-    ``logits``: model, step, sample, output (one d, one seed);
-    ``discrepancy``: d, seed, step, value.
+    ``losses``: model, step, split, value (one d; seed when several);
+    ``logits``: model, step, sample, output (one d, one seed: test points differ by seed);
+    ``discrepancy``: d, seed, step, metric, value.
+    Lines are means over seeds, with a min-max band when there are several.
     """
     set_style()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
 
     ax = axes[0]
-    sns.lineplot(
-        data=_positive_steps(losses), x="step", y="value", hue="model", style="split",
-        hue_order=["network", "linear"],
-        style_order=["train", "test"], palette=MODEL_COLORS, ax=ax, errorbar=None,
+    shown = positive_steps(losses)
+    split_styles = {"train": "-", "test": "--"}
+    for model in ("network", "linear"):
+        for split, ls in split_styles.items():
+            part = shown[(shown["model"] == model) & (shown["split"] == split)]
+            plot_mean_band(ax, part, "step", "value", color=MODEL_COLORS[model], ls=ls)
+    ax.legend(
+        handles=[Line2D([], [], color=MODEL_COLORS[m], label=m) for m in ("network", "linear")]
+        + [Line2D([], [], color="k", ls=ls, label=split) for split, ls in split_styles.items()],
+        fontsize="small",
     )
     ax.set(xscale="log", xlabel="step", ylabel="loss  (1/2n) Σ (f - y)²", title="(a) losses")
 
     ax = axes[1]
-    shown = _positive_steps(logits).assign(sample=lambda df: df["sample"].astype(str))
-    sns.lineplot(
-        data=shown, x="step", y="output", hue="sample", style="model",
-        style_order=["network", "linear"], ax=ax, errorbar=None, palette="tab10", legend=False,
-    )
+    shown = positive_steps(logits)
+    if "seed" in shown.columns:
+        shown = shown[shown["seed"] == shown["seed"].min()]
+    palette = sns.color_palette("tab10", max(shown["sample"].nunique(), 1))
+    for colour, (_, part) in zip(palette, shown.groupby("sample")):
+        for model, ls in (("network", "-"), ("linear", "--")):
+            rows = part[part["model"] == model].sort_values("step")
+            ax.plot(rows["step"], rows["output"], color=colour, ls=ls)
     ax.legend(
-        handles=[Line2D([], [], color="k", ls="-", label="network"),
-                 Line2D([], [], color="k", ls="--", label="linear")],
-        title="one colour per test point", fontsize="small",
+        handles=[
+            Line2D([], [], color="k", ls="-", label="network"),
+            Line2D([], [], color="k", ls="--", label="linear"),
+        ],
+        title="one colour per test point",
+        fontsize="small",
     )
-    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(b) outputs of random test points")
+    ax.set(
+        xscale="log",
+        xlabel="step",
+        ylabel="output f(x)",
+        title="(b) outputs of random test points" + (" (first seed)" if n_seeds(discrepancy) > 1 else ""),
+    )
 
     ax = axes[2]
-    disc = _positive_steps(discrepancy[discrepancy["metric"] == "output_mse"]).copy()
-    disc["d"] = "d = " + disc["d"].astype(int).astype(str)
-    order = sorted(disc["d"].unique(), key=lambda s: int(s.split("=")[1]))
-    sns.lineplot(
-        data=disc, x="step", y="value", hue="d", hue_order=order, palette="viridis", ax=ax,
-        errorbar=None,
-    )
+    disc = positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
+    d_values = sorted(disc["d"].unique())
+    colours = sns.color_palette("viridis", len(d_values))
+    for colour, d in zip(colours, d_values):
+        plot_mean_band(ax, disc[disc["d"] == d], "step", "value", color=colour, label=f"d = {int(d)}")
     ax.legend(title=None)
-    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="MSE(network, linear) on test",
-           title="(c) discrepancy for various d")
-    fig.suptitle(title)
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step",
+        ylabel="MSE(network, linear) on test",
+        title="(c) discrepancy for various d",
+    )
+    fig.suptitle(title + seeds_note(losses, discrepancy))
     return fig
 
 
@@ -100,208 +209,136 @@ def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFr
     models = ["network", "linear", "naive"]
 
     ax = axes[0]
-    test = _positive_steps(losses[losses["split"] == "test"])
+    test = positive_steps(losses[losses["split"] == "test"])
     for model in models:
-        part = test[test["model"] == model].groupby("step")["value"].mean()
-        ax.plot(part.index, part.to_numpy(), color=MODEL_COLORS[model], ls=MODEL_DASHES[model],
-                label=MODEL_LABELS[model])
+        plot_mean_band(
+            ax,
+            test[test["model"] == model],
+            "step",
+            "value",
+            color=MODEL_COLORS[model],
+            ls=MODEL_DASHES[model],
+            label=MODEL_LABELS[model],
+        )
     ax.legend(fontsize="small")
-    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss  (1/2n) Σ (f - y)²",
-           title="(a) test losses")
+    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss  (1/2n) Σ (f - y)²", title="(a) test losses")
 
     ax = axes[1]
-    mse = _positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
+    mse = positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
     for model in ("linear", "naive"):
-        part = mse[mse["model"] == model].groupby("step")["value"].mean()
-        ax.plot(part.index, part.to_numpy(), color=MODEL_COLORS[model], ls=MODEL_DASHES[model],
-                label=MODEL_LABELS[model])
+        plot_mean_band(
+            ax,
+            mse[mse["model"] == model],
+            "step",
+            "value",
+            color=MODEL_COLORS[model],
+            ls=MODEL_DASHES[model],
+            label=MODEL_LABELS[model],
+        )
     ax.legend(title="MSE to the network of", fontsize="small")
-    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="MSE(network, linear model) on test",
-           title="(b) discrepancy to the network")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step",
+        ylabel="MSE(network, linear model) on test",
+        title="(b) discrepancy to the network",
+    )
 
     ax = axes[2]
-    shown = _positive_steps(logits).drop_duplicates(["model", "step", "sample"])
-    palette = sns.color_palette("tab10", shown["sample"].nunique())
-    for colour, (sample, part) in zip(palette, shown.groupby("sample")):
-        for model in models:
-            rows = part[part["model"] == model].sort_values("step")
-            ax.plot(rows["step"], rows["output"], color=colour, ls=MODEL_DASHES[model])
-    ax.legend(
-        handles=[Line2D([], [], color="k", ls=MODEL_DASHES[m], label=MODEL_LABELS[m]) for m in models],
-        title="one colour per test point", fontsize="small",
+    plot_test_outputs(
+        ax,
+        logits,
+        models,
+        MODEL_DASHES,
+        MODEL_LABELS,
+        "(c) outputs of random test points",
+        several_seeds=n_seeds(discrepancy) > 1,
     )
-    ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title="(c) outputs of random test points")
-    fig.suptitle(title)
+    fig.suptitle(title + seeds_note(losses, discrepancy))
     return fig
 
 
-REGIME_TITLES = {
-    "first": "first layer only: ψ1 (Thm 3.2)",
-    "second": "second layer only: ψ2 (Thm 3.5)",
-    "both": "both layers: ψ (Thm D.1)",
-}
-
-
-def plot_regimes(discrepancy: pd.DataFrame, horizons: pd.DataFrame, *, threshold: float, title: str,
-                 activations: list[str] | None = None) -> plt.Figure:
+def plot_regimes(
+    discrepancy: pd.DataFrame,
+    horizons: pd.DataFrame,
+    *,
+    threshold: float,
+    title: str,
+    activations: list[str] | None = None,
+) -> plt.Figure:
     """The regime x activation grid: relative test-output discrepancy of each network to
     its regime's linear model against steps (one panel per regime, one line per
     activation, seeds averaged), and a heatmap of the agreement horizons."""
     set_style()
-    regimes = [r for r in REGIME_TITLES if r in set(discrepancy["regime"])]
+    regimes = [r for r in REGIMES if r in set(discrepancy["regime"])]
     activations = activations or sorted(set(horizons["activation"]))
     fig, axes = plt.subplots(
-        1, len(regimes) + 1, figsize=(4.6 * (len(regimes) + 1), 4.4), constrained_layout=True,
+        1,
+        len(regimes) + 1,
+        figsize=(4.6 * (len(regimes) + 1), 4.4),
+        constrained_layout=True,
         gridspec_kw=dict(width_ratios=[1] * len(regimes) + [0.9]),
     )
-    rel = _positive_steps(discrepancy[discrepancy["metric"] == "relative_mse"])
+    rel = positive_steps(discrepancy[discrepancy["metric"] == "relative_mse"])
     palette = dict(zip(activations, sns.color_palette("tab10", len(activations))))
     for ax, regime in zip(axes, regimes):
-        sns.lineplot(
-            data=rel[rel["regime"] == regime], x="step", y="value", hue="activation",
-            hue_order=activations, palette=palette, ax=ax, errorbar=None, legend=regime == regimes[0],
-        )
+        part = rel[rel["regime"] == regime]
+        for activation in activations:
+            plot_mean_band(
+                ax, part[part["activation"] == activation], "step", "value", color=palette[activation], label=activation
+            )
         ax.axhline(threshold, color="k", ls=":", lw=1)
-        ax.set(xscale="log", yscale="log", xlabel="step", title=REGIME_TITLES[regime],
-               ylabel="E(f − f_lin)² / E f²  on test" if regime == regimes[0] else "")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="step",
+            title=REGIMES[regime].title,
+            ylabel="E(f − f_lin)² / E f²  on test" if regime == regimes[0] else "",
+        )
     axes[0].legend(title=f"activation  (dotted: threshold {threshold:g})", fontsize="small")
 
     ax = axes[-1]
-    table = horizons.groupby(["activation", "regime"]).agg(
-        horizon=("horizon", "min"), reached=("reached", "all"), last_step=("last_step", "max")
-    ).reset_index()
-    shown = table.assign(value=np.where(table["reached"], table["horizon"], table["last_step"]))
+    shown = horizon_cells(horizons)
     grid = shown.pivot(index="activation", columns="regime", values="value").reindex(index=activations, columns=regimes)
-    labels = shown.assign(
-        label=lambda df: np.where(df["reached"], df["horizon"].map(lambda h: f"{h:.0f}" if h == h else ""),
-                                  "> " + df["last_step"].astype(str))
-    ).pivot(index="activation", columns="regime", values="label").reindex(index=activations, columns=regimes)
-    sns.heatmap(np.log10(grid.astype(float)), annot=labels.to_numpy(), fmt="", cmap="viridis", ax=ax,
-                cbar_kws=dict(label="log10 horizon (steps)"))
+    labels = shown.pivot(index="activation", columns="regime", values="label").reindex(
+        index=activations, columns=regimes
+    )
+    sns.heatmap(
+        np.log10(grid.astype(float)),
+        annot=labels.fillna("").to_numpy(),
+        fmt="",
+        cmap="viridis",
+        ax=ax,
+        cbar_kws=dict(label="log10 horizon (steps)"),
+        annot_kws=dict(fontsize="small"),
+    )
     ax.tick_params(axis="y", rotation=0)
-    ax.set(xlabel="regime", ylabel="", title=f"agreement horizon: first step with ratio > {threshold:g}")
-    fig.suptitle(title)
+    several = n_seeds(horizons) > 1
+    ax.set(
+        xlabel="regime",
+        ylabel="",
+        title=f"agreement horizon: first step with ratio > {threshold:g}"
+        + ("\nmean over seeds [min–max]; '>': not reached in a seed" if several else ""),
+    )
+    fig.suptitle(title + seeds_note(discrepancy, horizons))
     return fig
 
 
-DEEP_COLORS = {"fc": "#1f77b4", "cnn": "#2ca02c", "linear": "#d62728"}
-DEEP_LABELS = {"fc": "FC net", "cnn": "CNN", "linear": "linear model"}
-DEEP_DASHES = {"fc": "-", "cnn": "-.", "linear": "--"}
-PART_STYLES = {"total": "-", "v_lin": "-", "complement": ":"}
-
-
-def plot_deep(losses: pd.DataFrame, relative: pd.DataFrame, logits: pd.DataFrame, *, datasets: list[str],
-              title: str, labels: dict[str, str] | None = None) -> plt.Figure:
-    """Figures 3 and 4, one row per data set: (a) test loss of the FC net, the CNN and the
-    linear model, split onto V_lin = span of the test inputs (solid) and its complement
-    (dotted) where d < n_test, else the total; (b) outputs of random test points; (c)
-    relative MSE E(f - f_lin)^2 / E f^2 of each network to its linear model.
-
-    ``losses``: dataset, model (fc, cnn, linear), step, part (total, v_lin, complement),
-    value; ``relative``: dataset, arch, step, value; ``logits``: dataset, model, step,
-    sample, output. Seeds are averaged. ``labels``: how each data set is named in titles.
-    """
-    set_style()
-    labels = labels or {}
-    fig, axes = plt.subplots(len(datasets), 3, figsize=(15, 4.2 * len(datasets)), squeeze=False,
-                             constrained_layout=True)
-    models = ["fc", "cnn", "linear"]
-    for row, dataset in zip(axes, datasets):
-        name = labels.get(dataset, dataset)
-        ax = row[0]
-        part_rows = _positive_steps(losses[losses["dataset"] == dataset])
-        split = {"v_lin", "complement"} <= set(part_rows["part"])
-        parts = ["v_lin", "complement"] if split else ["total"]
-        for model in models:
-            for part in parts:
-                curve = part_rows[(part_rows["model"] == model) & (part_rows["part"] == part)].groupby("step")["value"].mean()
-                if len(curve):
-                    ax.plot(curve.index, curve.to_numpy(), color=DEEP_COLORS[model], ls=PART_STYLES[part],
-                            label=f"{DEEP_LABELS[model]}" + (f", {part.replace('_', ' ')}" if split else ""))
-        ax.legend(fontsize="small")
-        ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss part" if split else "test loss",
-               title=f"{name}\n(a) test loss" + (" on V_lin (solid) / complement (dotted)" if split else ""))
-
-        ax = row[1]
-        shown = _positive_steps(logits[logits["dataset"] == dataset]).drop_duplicates(["model", "step", "sample"])
-        palette = sns.color_palette("tab10", max(shown["sample"].nunique(), 1))
-        for colour, (_, part) in zip(palette, shown.groupby("sample")):
-            for model in models:
-                curve = part[part["model"] == model].sort_values("step")
-                ax.plot(curve["step"], curve["output"], color=colour, ls=DEEP_DASHES[model])
-        ax.legend(handles=[Line2D([], [], color="k", ls=DEEP_DASHES[m], label=DEEP_LABELS[m]) for m in models],
-                  title="one colour per test point", fontsize="small")
-        ax.set(xscale="log", xlabel="step", ylabel="output f(x)", title=f"{name}\n(b) random test outputs")
-
-        ax = row[2]
-        rel = _positive_steps(relative[relative["dataset"] == dataset])
-        for arch in ("fc", "cnn"):
-            curve = rel[rel["arch"] == arch].groupby("step")["value"].mean()
-            if len(curve):
-                ax.plot(curve.index, curve.to_numpy(), color=DEEP_COLORS[arch], label=DEEP_LABELS[arch])
-        ax.legend(fontsize="small")
-        ax.set(xscale="log", yscale="log", xlabel="step", ylabel="E(f − f_lin)² / E f²  on test",
-               title=f"{name}\n(c) relative MSE to the linear model")
-    fig.suptitle(title)
-    return fig
-
-
-KERNEL_LABELS = {
-    "theta1": "Θ1(W(0)) − Θlin1",
-    "theta2": "Θ2(W(0)) − Θlin2",
-    "theta": "Θ(W(0)) − Θlin",
-}
-NORM_COLORS = {"spectral": "#1f77b4", "frobenius": "#ff7f0e"}
-
-
-def plot_kernel_norms(
-    norms: pd.DataFrame,
-    fits: pd.DataFrame,
-    *,
-    kernels: list[str],
-    activations: list[str],
-    title: str,
-    identity_term: bool,
-) -> plt.Figure:
-    """Figure 5 style: norms of kernel differences against d on log-log axes, with the
-    least-squares lines and their slopes in the legend; one panel per (activation, kernel).
-
-    With ``identity_term`` the norms with the diagonal gap c I added to the linear kernel
-    are drawn too (hollow markers, dashed lines).
-    """
-    set_style()
-    rows, cols = len(activations), len(kernels)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False, constrained_layout=True)
-    variants = [False, True] if identity_term else [False]
-    for i, activation in enumerate(activations):
-        for j, kernel in enumerate(kernels):
-            ax = axes[i][j]
-            sel = norms[(norms["activation"] == activation) & (norms["kernel"] == kernel)]
-            for with_identity in variants:
-                part = sel[sel["identity_term"] == with_identity]
-                means = part.groupby("d")[["spectral", "frobenius"]].mean().reset_index()
-                for norm in ("spectral", "frobenius"):
-                    fit = fits[
-                        (fits["activation"] == activation) & (fits["kernel"] == kernel)
-                        & (fits["identity_term"] == with_identity) & (fits["norm"] == norm)
-                    ].iloc[0]
-                    suffix = " (+cI)" if with_identity else ""
-                    sns.scatterplot(
-                        data=means, x="d", y=norm, ax=ax, color=NORM_COLORS[norm], s=40,
-                        marker="o", facecolor="none" if with_identity else NORM_COLORS[norm],
-                        edgecolor=NORM_COLORS[norm], legend=False,
-                    )
-                    d_grid = np.geomspace(means["d"].min(), means["d"].max(), 50)
-                    ax.plot(
-                        d_grid, np.exp(fit["intercept"]) * d_grid ** fit["slope"],
-                        color=NORM_COLORS[norm], ls="--" if with_identity else "-",
-                        label=f"{norm}{suffix}: slope {fit['slope']:.3f} ± {fit['stderr']:.3f}",
-                    )
-            ax.set(xscale="log", yscale="log", xlabel="input dimension d", ylabel="norm",
-                   title=f"{activation}: {KERNEL_LABELS[kernel]}  (fit over d = {fit['d_min']}..{fit['d_max']})")
-            d_values = sorted(sel["d"].unique())
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-            ax.set_xticks(d_values, [str(d) for d in d_values])  # one label per measured d
-            ax.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
+def horizon_cells(horizons: pd.DataFrame) -> pd.DataFrame:
+    """One heatmap cell per (activation, regime): ``value`` (the mean over seeds of the
+    horizon, an unreached one counted at its last logged step: a lower bound then) and
+    ``label``: the mean, with the min-max over seeds when there are several, '> N' when
+    no seed reached the threshold, and '>= min' when only some did."""
+    rows = []
+    for (activation, regime), group in horizons.groupby(["activation", "regime"], sort=True):
+        values = np.where(group["reached"], group["horizon"], group["last_step"]).astype(float)
+        if not group["reached"].any():
+            label = f"> {int(group['last_step'].max())}"
+        elif not group["reached"].all():
+            label = f"≥ {group.loc[group['reached'], 'horizon'].min():.0f}\n(some > {int(group['last_step'].max())})"
+        elif len(group) > 1:
+            label = f"{values.mean():.0f}\n[{values.min():.0f}–{values.max():.0f}]"
+        else:
+            label = f"{values[0]:.0f}"
+        rows.append(dict(activation=activation, regime=regime, value=values.mean(), label=label))
+    return pd.DataFrame(rows)

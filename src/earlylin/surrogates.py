@@ -110,13 +110,33 @@ def _geometric_sums(mu: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return np.where(mu == 0.0, t, out)
 
 
-def linear_gd_closed_form(
-    features: np.ndarray, y: np.ndarray, steps: Sequence[int], lr: float = 1.0
-) -> np.ndarray:
+class LinearGDDivergenceError(ValueError):
+    """GD on a linear model diverges: ``lr`` times the top eigenvalue of the feature
+    covariance Phi^T Phi / n reaches 2. ``max_lr_factor`` (< 1) is the factor by which the
+    learning rate must shrink at least for GD to converge."""
+
+    def __init__(self, lr: float, top_eigenvalue: float, message: str | None = None):
+        self.lr = lr
+        self.top_eigenvalue = top_eigenvalue
+        self.mu = lr * top_eigenvalue
+        self.max_lr_factor = 2.0 / self.mu
+        super().__init__(
+            message
+            or f"learning rate {lr:g} times the top eigenvalue {top_eigenvalue:.4g} of the feature "
+            f"covariance is {self.mu:.4g} >= 2: gradient descent diverges; lower the lr below "
+            f"{lr * self.max_lr_factor:.4g}"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.lr, self.top_eigenvalue, str(self)))
+
+
+def linear_gd_closed_form(features: np.ndarray, y: np.ndarray, steps: Sequence[int], lr: float = 1.0) -> np.ndarray:
     """Parameters delta(t) of GD on a linear model, at every step in ``steps`` at once.
 
-    Returns an array of shape (len(steps), p). Raises ValueError when lr times the top
-    eigenvalue of Phi^T Phi / n reaches 2, where GD diverges.
+    Returns an array of shape (len(steps), p). Raises LinearGDDivergenceError (a
+    ValueError) when lr times the top eigenvalue of Phi^T Phi / n reaches 2, where GD
+    diverges.
     """
     F = np.asarray(features, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -130,17 +150,12 @@ def linear_gd_closed_form(
     lam = np.clip(lam, 0.0, None)
     mu = lr * lam
     if mu.max(initial=0.0) >= 2.0:
-        raise ValueError(
-            f"learning rate {lr} times the top eigenvalue {lam.max():.4g} of the feature "
-            f"covariance is {mu.max():.4g} >= 2: gradient descent diverges; lower the lr"
-        )
+        raise LinearGDDivergenceError(lr, float(lam.max()))
     coef = lr * _geometric_sums(mu, steps)  # (T, p)
     return (coef * (U.T @ b)[None, :]) @ U.T
 
 
-def linear_gd_iterate(
-    features: np.ndarray, y: np.ndarray, steps: Sequence[int], lr: float = 1.0
-) -> np.ndarray:
+def linear_gd_iterate(features: np.ndarray, y: np.ndarray, steps: Sequence[int], lr: float = 1.0) -> np.ndarray:
     """The same parameters as ``linear_gd_closed_form`` by plain GD on the data (reference):
     delta <- delta - lr Phi^T (Phi delta - y) / n, one step at a time."""
     F = np.asarray(features, dtype=np.float64)

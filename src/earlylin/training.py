@@ -12,34 +12,14 @@ from tqdm.auto import tqdm
 from .activations import Activation
 from .networks import TwoLayerParams, two_layer_loss_and_gradients, two_layer_output
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' picks CUDA when present, else the CPU; 'cuda' without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config key device = 'cuda' but no CUDA device is visible; use 'auto' or 'cpu'")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"config key device = {name!r}; allowed values: auto, cpu, cuda")
-    return torch.device(name)
-
-
-def resolve_dtype(name: str) -> torch.dtype:
-    try:
-        return DTYPES[name]
-    except KeyError:
-        raise ValueError(f"dtype {name!r}; allowed values: {', '.join(DTYPES)}") from None
-
 
 @dataclass
 class TrainingRecord:
     """What a run logs at each logged step: train loss and every test output."""
 
-    steps: np.ndarray          # (T,)
-    train_loss: np.ndarray     # (T,)  (1/2n) sum (f - y)^2 on the training set
-    test_outputs: np.ndarray   # (T, n_test)
+    steps: np.ndarray  # (T,)
+    train_loss: np.ndarray  # (T,)  (1/2n) sum (f - y)^2 on the training set
+    test_outputs: np.ndarray  # (T, n_test)
 
 
 def train_two_layer_gd(
@@ -71,8 +51,13 @@ def train_two_layer_gd(
             if i is not None:
                 test_outputs[i] = two_layer_output(params, X_test, activation, chunk_rows).double().cpu().numpy()
             loss, grad_W, grad_v = two_layer_loss_and_gradients(
-                params, X_train, y_train, activation, chunk_rows,
-                first=bool(lr_first), second=bool(lr_second),
+                params,
+                X_train,
+                y_train,
+                activation,
+                chunk_rows,
+                first=bool(lr_first),
+                second=bool(lr_second),
             )
             if i is not None:
                 train_loss[i] = float(loss)

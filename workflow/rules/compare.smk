@@ -5,23 +5,25 @@ rule compare_fig1:
     """Output MSE between network and f_lin per logged step (Fig. 1c) and the logits of
     randomly drawn test points (Fig. 1b)."""
     input:
-        network=f"{RESULTS}/fig1/network_outputs_d{{d}}_seed{{seed}}.parquet",
-        linear=f"{RESULTS}/fig1/linear_outputs_d{{d}}_seed{{seed}}.parquet",
+        network=rules.train_two_layer.output.outputs,
+        linear=rules.linear_model.output.outputs,
     output:
         discrepancy=f"{RESULTS}/fig1/discrepancy_d{{d}}_seed{{seed}}.parquet",
         logits=f"{RESULTS}/fig1/logits_d{{d}}_seed{{seed}}.parquet",
-    params:
-        n_samples=FIG1["n_logit_samples"],
     log:
         f"{RESULTS}/logs/compare_fig1/d{{d}}_seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/compare_fig1/d{{d}}_seed{{seed}}.tsv"
+    conda:
+        "../../envs/earlylin.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/earlylin.yaml"
+    params:
+        **named_params(
+            n_samples=FIG1["n_logit_samples"],
+        ),
     script:
         "../../scripts/compare_outputs.py"
 
@@ -29,21 +31,25 @@ rule compare_fig1:
 rule compare_fig2:
     """Figure 2: discrepancy of f_lin or of the naive model to the network."""
     input:
-        network=f"{RESULTS}/fig2/network_outputs_seed{{seed}}.parquet",
-        linear=f"{RESULTS}/fig2/{{model}}_outputs_seed{{seed}}.parquet",
+        network=rules.train_fig2.output.outputs,
+        linear=rules.linear_fig2.output.outputs,
     output:
         discrepancy=f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet",
         logits=f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet",
-    params:
-        n_samples=FIG2["n_logit_samples"],
     log:
         f"{RESULTS}/logs/compare_fig2/{{model}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_fig2/{{model}}_seed{{seed}}.tsv"
+    conda:
+        "../../envs/earlylin.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/earlylin.yaml"
+    params:
+        **named_params(
+            n_samples=FIG2["n_logit_samples"],
+        ),
     script:
         "../../scripts/compare_outputs.py"
 
@@ -53,24 +59,28 @@ rule regime_horizons:
     linear model in one table, and the agreement horizon (first logged step with relative
     discrepancy above the threshold) of each."""
     input:
-        network=regime_files("network_outputs.parquet"),
-        linear=regime_files("linear_outputs.parquet"),
+        network=regime_files(rules.train_regime.output.outputs),
+        linear=regime_files(rules.linear_regime.output.outputs),
     output:
         discrepancy=f"{RESULTS}/regimes/discrepancy.parquet",
         horizons=f"{RESULTS}/regimes/horizons.parquet",
-    params:
-        threshold=GRID["threshold"],
-        lr=GRID["lr"],
-        width=GRID["width"],
-        d=GRID["d"],
-        target=GRID["target"],
     log:
         f"{RESULTS}/logs/regime_horizons.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/regime_horizons.tsv"
+    conda:
+        "../../envs/earlylin.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/earlylin.yaml"
+    params:
+        **named_params(
+            threshold=GRID["threshold"],
+            lr=GRID["lr"],
+            width=GRID["width"],
+            d=GRID["d"],
+            target=GRID["target"],
+        ),
     script:
         "../../scripts/regime_horizons.py"

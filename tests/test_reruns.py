@@ -1,0 +1,207 @@
+"""Every config key, changed after a finished preview: Snakemake reruns nothing when the
+key cannot change a table (threads, device, chunk sizes, checkpoint interval, CPU limit),
+and exactly the jobs whose results depend on it otherwise. Dry runs only."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+from workflow_runs import ROOT, planned_jobs, snakemake
+
+pytestmark = pytest.mark.workflow
+
+# Downstream jobs that every change of a section's results reruns.
+FIG1 = {"fig1": 1, "scorecard": 1, "figures": 1}
+FIG1_ALL = {"teacher_data": 3, "train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}
+FIG1_TRAIN = {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}
+FIG1_NET = {"train_two_layer": 3, "compare_fig1": 3, **FIG1}
+FIG2 = {"fig2": 1, "scorecard": 1, "figures": 1}
+FIG2_ALL = {"fig2_data": 3, "train_fig2": 3, "linear_fig2": 6, "compare_fig2": 6, **FIG2}
+FIG2_TRAIN = {"train_fig2": 3, "linear_fig2": 6, "compare_fig2": 6, **FIG2}
+FIG2_NET = {"train_fig2": 3, "compare_fig2": 6, **FIG2}
+GRID = {"regime_horizons": 1, "fig_regimes": 1, "scorecard": 1, "figures": 1}
+GRID_ALL = {"regimes_data": 1, "train_regime": 9, "linear_regime": 9, **GRID}
+GRID_TRAIN = {"train_regime": 9, "linear_regime": 9, **GRID}
+GRID_NET = {"train_regime": 9, **GRID}
+DEEP_FIGURES = {"fig3": 1, "fig4": 1, "fig3_offline": 1, "scorecard": 1, "figures": 1}
+DEEP_ALL = {"image_data": 3, "train_deep": 6, **DEEP_FIGURES}
+DEEP_TRAIN = {"train_deep": 6, **DEEP_FIGURES}
+FIG5 = {"fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}
+FIG5_ALL = {"ntk_norms": 18, **FIG5}
+HORIZON = {"horizon_summary": 1, "fig_horizon": 1, "scorecard": 1, "figures": 1}
+WIDTH = {"width_summary": 1, "fig_width": 1, "scorecard": 1, "figures": 1}
+SCALES_RUNS = {"horizon_run": 6, "width_run": 6, **HORIZON, **WIDTH}
+SCALES_ALL = {"scales_data": 3, **SCALES_RUNS}
+NOTHING: dict[str, int] = {}
+
+# key -> (new value, the jobs a dry run must plan). The preview's values are in
+# config/preview.yaml over config/config.yaml.
+CASES = {
+    "device": ("cpu", NOTHING),  # auto already means the CPU here; see the README on devices
+    "train_threads": (1, NOTHING),
+    "leaky_relu_slope": (0.05, NOTHING),  # no leaky_relu in the preview
+    "fig1.activation": ("tanh", FIG1_TRAIN),
+    "fig1.width": (64, FIG1_NET),
+    "fig1.d": (10, FIG1),  # d = 10 is in d_sweep: its tables exist
+    "fig1.d_sweep": ([10, 20], FIG1),
+    "fig1.n_train": (1000, FIG1_ALL),
+    "fig1.n_test": (400, FIG1_ALL),
+    "fig1.teacher_width": (3, FIG1_ALL),
+    "fig1.lr": (0.25, FIG1_TRAIN),
+    "fig1.max_step": (1000, FIG1_TRAIN),
+    "fig1.steps_per_decade": (4, FIG1_TRAIN),
+    "fig1.dtype": ("float64", FIG1_NET),
+    "fig1.seeds": ([0, 1], {"teacher_data": 3, "train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}),
+    "fig1.n_logit_samples": (3, {"compare_fig1": 3, **FIG1}),
+    "fig1.chunk_rows": (64, NOTHING),
+    "fig2.activation": ("gelu", FIG2_TRAIN),
+    "fig2.width": (128, FIG2_NET),
+    "fig2.d": (10, FIG2_ALL),
+    "fig2.n_train": (500, FIG2_ALL),
+    "fig2.n_test": (200, FIG2_ALL),
+    "fig2.lr": (0.25, FIG2_TRAIN),
+    "fig2.max_step": (500, FIG2_TRAIN),
+    "fig2.steps_per_decade": (4, FIG2_TRAIN),
+    "fig2.dtype": ("float64", FIG2_NET),
+    "fig2.seeds": ([0, 3], {"fig2_data": 1, "train_fig2": 1, "linear_fig2": 2, "compare_fig2": 2, **FIG2}),
+    "fig2.n_logit_samples": (2, {"compare_fig2": 6, **FIG2}),
+    "fig2.chunk_rows": (64, NOTHING),
+    "regimes.activations": (["erf", "relu"], GRID),
+    "regimes.regimes": (["first", "both"], GRID),
+    "regimes.target": ("teacher", GRID_ALL),
+    "regimes.width": (64, GRID_NET),
+    "regimes.d": (10, GRID_ALL),
+    "regimes.n_train": (400, GRID_ALL),
+    "regimes.n_test": (100, GRID_ALL),
+    "regimes.teacher_width": (3, NOTHING),  # the target is the norm target, not a teacher
+    "regimes.lr.first": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
+    "regimes.lr.second": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
+    "regimes.lr.both": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
+    "regimes.max_step": (200, GRID_TRAIN),
+    "regimes.steps_per_decade": (4, GRID_TRAIN),
+    "regimes.dtype": ("float64", GRID_NET),
+    "regimes.seeds": ([0, 1], {"regimes_data": 1, "train_regime": 9, "linear_regime": 9, **GRID}),
+    "regimes.threshold": (0.05, GRID),
+    "regimes.chunk_rows": (64, NOTHING),
+    "deep.data_root": ("elsewhere", NOTHING),  # the preview's images are bundled, not downloaded
+    "deep.download": (False, NOTHING),
+    "deep.n_train": (300, DEEP_ALL),
+    "deep.n_test": (150, DEEP_ALL),
+    "deep.datasets.cifar10.pool": (1, {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1}),
+    "deep.datasets.cifar10.classes": (
+        [2, 5],
+        {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
+    ),
+    "deep.datasets.cifar10.source": (
+        "digits",
+        {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
+    ),
+    "deep.datasets.cifar10.cnn.channels": (8, {"train_deep": 1, "fig4": 1, "scorecard": 1, "figures": 1}),
+    "deep.fig3": (["cifar10_8x8", "mnist"], {"fig3": 1, "figures": 1}),
+    "deep.fig4": (["cifar10"], {"fig4": 1, "scorecard": 1, "figures": 1}),
+    "deep.fig3_offline": (["mnist"], {"fig3_offline": 1, "figures": 1}),
+    "deep.activation": ("tanh", DEEP_TRAIN),
+    # the CNN's lr matches its linear model to the FC net's. Its params' values stay the same
+    # set (depth 4, filter size 3, fc_depth 4 -> 3), which Snakemake alone would not notice
+    "deep.fc.depth": (3, DEEP_TRAIN),
+    "deep.fc.width": (256, {"train_deep": 3, **DEEP_FIGURES}),
+    "deep.cnn.depth": (3, {"train_deep": 3, **DEEP_FIGURES}),
+    "deep.cnn.channels": (16, {"train_deep": 2, **DEEP_FIGURES}),  # cifar10 keeps its own 16
+    "deep.cnn.filter_size": (5, {"train_deep": 3, **DEEP_FIGURES}),
+    "deep.lr": (0.5, DEEP_TRAIN),
+    "deep.batch_size": (50, DEEP_TRAIN),
+    "deep.max_step": (50, DEEP_TRAIN),
+    "deep.steps_per_decade": (4, DEEP_TRAIN),
+    "deep.dtype": ("float64", DEEP_TRAIN),
+    "deep.allow_tf32": (True, NOTHING),  # TF32 exists only on NVIDIA GPUs
+    "deep.seeds": ([0, 1], DEEP_ALL),
+    "deep.n_logit_samples": (2, {"fig3": 1, "fig4": 1, "fig3_offline": 1, "figures": 1}),
+    "deep.checkpoint_minutes": (1, NOTHING),
+    "deep.max_cpu_hours": (1, NOTHING),
+    "fig5.activation": ("relu", {"fig5": 1, "scorecard": 1, "figures": 1}),
+    "fig5.n": (400, FIG5_ALL),
+    "fig5.width": (800, FIG5_ALL),
+    "fig5.d_values": ([10, 20], FIG5),
+    "fig5.seeds": ([0, 1], FIG5_ALL),
+    "fig5.dtype": ("float32", FIG5_ALL),
+    "fig5.compute_dtype": ("float64", FIG5_ALL),
+    "fig5.chunk_units": (256, NOTHING),
+    "fig5.threads": (1, NOTHING),
+    "fig5_extra.kernels": (["theta1"], {"fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}),
+    "fig5_extra.activations": (
+        ["erf"],
+        {"fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1},
+    ),
+    "scales.target": ("norm", SCALES_ALL),
+    "scales.teacher_width": (3, SCALES_ALL),
+    "scales.C": (3, SCALES_ALL),
+    "scales.alpha": (0.1, SCALES_ALL),
+    "scales.n_test": (200, SCALES_ALL),
+    "scales.dtype": ("float64", SCALES_RUNS),
+    "scales.threads": (2, NOTHING),
+    "scales.chunk_rows": (64, NOTHING),
+    "scales.horizon.activations": (["erf"], HORIZON),
+    "scales.horizon.d_values": ([8, 16], HORIZON),
+    "scales.horizon.lrs": ([1.0, 2.0], {"horizon_run": 6, **HORIZON}),
+    "scales.horizon.window": (4, {"horizon_run": 6, **HORIZON}),
+    "scales.horizon.steps_per_decade": (10, {"horizon_run": 6, **HORIZON}),
+    "scales.horizon.thresholds": ([0.1], {"horizon_run": 6, **HORIZON}),
+    "scales.horizon.converged_tol": (0.02, {"horizon_run": 6, **HORIZON}),
+    "scales.horizon.seeds": ([0, 1], {"scales_data": 3, "horizon_run": 6, **HORIZON}),
+    "scales.width.activation": ("gelu", {"width_run": 6, **WIDTH}),
+    "scales.width.d_values": ([8], WIDTH),
+    "scales.width.widths": ([16, 128], WIDTH),
+    "scales.width.lr": (0.5, {"width_run": 6, **WIDTH}),
+    "scales.width.steps": ([1], {"width_run": 6, **WIDTH}),
+    "scales.width.seeds": ([0, 1], {"scales_data": 2, "width_run": 6, **WIDTH}),
+    "scorecard.skip": (["deep"], {"scorecard": 1, "figures": 1}),
+}
+# Keys whose change moves every output (a new results folder), checked apart.
+EVERYTHING = {"results_dir"}
+
+
+def _leaf_keys(config, prefix=""):
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and not (prefix == "deep." and key == "datasets"):
+            yield from _leaf_keys(value, path + ".")
+        elif isinstance(value, dict):
+            for name, entry in value.items():
+                yield from _leaf_keys(entry, f"{path}.{name}.")
+        else:
+            yield path
+
+
+def test_every_config_key_is_in_the_table():
+    """A new key must say what changing it reruns."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    keys = {k for k in _leaf_keys(config) if not k.startswith("deep.datasets.")}
+    missing = keys - set(CASES) - EVERYTHING
+    assert not missing, f"add these keys to CASES: {sorted(missing)}"
+
+
+def _overlay(key: str, value) -> str:
+    node: dict = value
+    for part in reversed(key.split(".")):
+        node = {part: node}
+    return yaml.safe_dump(node)
+
+
+def _planned(workdir, key, value):
+    name = f"rerun_{key.replace('.', '_')}.yaml"
+    (workdir / name).write_text(_overlay(key, value))
+    return planned_jobs(snakemake(workdir, "figures", "--dry-run", overlays=[name]))
+
+
+def test_changing_a_key_reruns_exactly_the_jobs_that_depend_on_it(workdir):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        planned = dict(zip(CASES, pool.map(lambda key: _planned(workdir, key, CASES[key][0]), CASES)))
+    wrong = {key: (planned[key], expected) for key, (_, expected) in CASES.items() if planned[key] != expected}
+    assert not wrong, "\n".join(f"{key}: planned {got}, expected {want}" for key, (got, want) in wrong.items())
+
+
+def test_a_new_results_folder_reruns_everything_there(workdir):
+    jobs = _planned(workdir, "results_dir", "results/elsewhere")
+    assert jobs["train_deep"] == 6 and jobs["ntk_norms"] == 18 and jobs["figures"] == 1
