@@ -21,4 +21,4 @@ norms = ntk_gap_norms(
     leaky_relu_slope=p.leaky_relu_slope,
 )
 log.info("\n%s", norms.to_string())
-write_table(norms, snakemake.output[0], dict(snakemake.params.items(), **dict(wc.items())))
+write_table(norms, snakemake.output[0], table_meta(snakemake))

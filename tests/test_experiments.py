@@ -113,7 +113,6 @@ def test_ntk_gap_norms_table_and_decay_with_d():
         "kernel",
         "dtype",
         "compute_dtype",
-        "seconds",
         "identity_term",
         "spectral",
         "frobenius",

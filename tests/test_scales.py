@@ -501,6 +501,11 @@ def test_every_figure_draws_bands_over_several_seeds():
     fig = plot_deep(deep_losses, deep_rel, deep_logits, datasets=["digits"], title="t")
     assert _band_count(fig.axes[0]) == 6 and _band_count(fig.axes[2]) == 2
     assert len(fig.axes[1].lines) == 3 * 3  # three test points of the first seed, three models
+    assert "Not the paper's picture" not in fig._suptitle.get_text()  # 1-2% stays within the criterion
+    plt.close(fig)
+    deep_rel.loc[(deep_rel["arch"] == "cnn") & (deep_rel["step"] == steps[1]), "value"] = 0.14
+    fig = plot_deep(deep_losses, deep_rel, deep_logits, datasets=["digits"], title="t")
+    assert "relative MSE CNN up to 14%" in fig._suptitle.get_text() and "FC net up" not in fig._suptitle.get_text()
     plt.close(fig)
 
     norms = pd.DataFrame(

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .plotting import n_seeds, plot_mean_band, plot_test_outputs, positive_steps, seeds_note, set_style
+from .scorecard import DEEP_MAX_RELATIVE, DEEP_STEP_LIMIT
 
 DEEP_COLORS = {"fc": "#1f77b4", "cnn": "#2ca02c", "linear": "#d62728"}
 DEEP_LABELS = {"fc": "FC net", "cnn": "CNN", "linear": "linear model"}
@@ -89,5 +90,20 @@ def plot_deep(
             ylabel="E(f − f_lin)² / E f²  on test",
             title=f"{name}\n(c) relative MSE to the linear model",
         )
-    fig.suptitle(title + seeds_note(losses, relative))
+    fig.suptitle(title + seeds_note(losses, relative) + far_from_linear_note(relative))
     return fig
+
+
+def far_from_linear_note(relative: pd.DataFrame) -> str:
+    """A title line for each architecture whose relative MSE exceeds the scorecard's
+    criterion at some logged step 1..1,000 (any data set or seed): the figure then does not
+    show the paper's claim, because the network is too narrow for its infinite-width limit."""
+    early = relative[(relative["step"] >= 1) & (relative["step"] <= DEEP_STEP_LIMIT)]
+    worst = early.groupby("arch")["value"].max()
+    over = [f"{DEEP_LABELS[arch]} up to {value:.0%}" for arch, value in worst.items() if value > DEEP_MAX_RELATIVE]
+    if not over:
+        return ""
+    return (
+        f"\nNot the paper's picture here: relative MSE {', '.join(over)} (criterion {DEEP_MAX_RELATIVE:.0%} "
+        f"at every step up to {DEEP_STEP_LIMIT:,}): too few channels or units for the infinite-width limit"
+    )

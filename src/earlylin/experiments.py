@@ -5,7 +5,6 @@ The workflow's scripts call these; tests call them directly at small sizes.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -229,7 +228,6 @@ def ntk_gap_norms(
     Two rows: the linear kernel as the paper defines it (identity_term = False) and with
     the diagonal gap c I added (identity_term = True, c from ``diagonal_gap``).
     """
-    t0 = time.perf_counter()
     act = get_activation(activation, leaky_relu_slope)
     moments = gaussian_moments(act)
     dev = resolve_device(device)
@@ -258,7 +256,6 @@ def ntk_gap_norms(
         )
         for identity_term, shift in ((False, 0.0), (True, gap))
     ]
-    seconds = time.perf_counter() - t0
     df = pd.DataFrame(rows)
     meta = dict(
         n=n,
@@ -269,7 +266,6 @@ def ntk_gap_norms(
         kernel=kernel,
         dtype=dtype,
         compute_dtype=compute_dtype or dtype,
-        seconds=seconds,
     )
     return pd.concat([pd.DataFrame([meta] * len(df)), df], axis=1)
 
