@@ -1,7 +1,7 @@
 """Rule ntk_norms: spectral and Frobenius norms of Theta_k(W(0)) - Theta_lin_k."""
 
 from earlylin.experiments import ntk_gap_norms
-from earlylin.runtime import start_script
+from earlylin.runtime import start_script, table_meta
 from earlylin.tables import write_table
 
 log = start_script(snakemake)

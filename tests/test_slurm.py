@@ -140,13 +140,19 @@ def test_failed_cluster_job_fails_the_run_naming_the_rule(cluster_run, cluster):
         proc = snakemake(work, *CLUSTER_ARGS, TARGET, cores=None, env=cluster, timeout=TIMEOUT, check=False)
         text = proc.stdout + proc.stderr
         assert proc.returncode != 0
-        assert "Error in rule train_two_layer" in text and "Error in rule linear_model" in text
-        assert "SLURM-job" in text and "FAILED" in text
         assert {rule for _, _, rule in submissions(text)} == {"train_two_layer", "linear_model"}
+        # The first job to read the file fails naming it and moves it aside (the next run
+        # regenerates it and reruns every job that reads it).
+        failed = {rule for rule in ("train_two_layer", "linear_model") if f"Error in rule {rule}" in text}
+        assert failed and "SLURM-job" in text and "FAILED" in text
+        assert "cannot read npz file results/preview/data/teacher_d10_seed0.npz" in text
+        assert data.with_name(data.name + ".corrupt").exists()
         # A failed job leaves no half-written output behind.
-        assert not (work / "results" / "preview" / "fig1" / "network_losses_d10_seed0.parquet").exists()
-        assert not (work / "results" / "preview" / "fig1" / "linear_losses_d10_seed0.parquet").exists()
+        outputs = {"train_two_layer": "network_losses", "linear_model": "linear_losses"}
+        for rule in failed:
+            assert not (work / "results" / "preview" / "fig1" / f"{outputs[rule]}_d10_seed0.parquet").exists()
     finally:
+        data.with_name(data.name + ".corrupt").unlink(missing_ok=True)
         data.write_bytes(original)
         os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
