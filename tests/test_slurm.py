@@ -162,7 +162,18 @@ def test_interrupted_run_cancels_its_slurm_jobs(cluster_run, cluster):
     (work / "long.yaml").write_text("fig1:\n  max_step: 100000000\n")  # hours of training
     output = "results/preview/fig1/network_losses_d10_seed0.parquet"
     cmd = [sys.executable, "-m", "snakemake", *CLUSTER_ARGS, output, "--configfile", "config/preview.yaml", "long.yaml"]
-    proc = subprocess.Popen(cmd, cwd=work, env=cluster, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C reaches a Snakemake whose SIGINT has its default action, whatever this test
+    # process inherited: an ignored SIGINT is passed on to children and Snakemake then never
+    # sees the interrupt (as in the full test run on CI).
+    proc = subprocess.Popen(
+        cmd,
+        cwd=work,
+        env=cluster,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 180
         while not re.search(r"rule_train_two_layer\S* RUNNING", squeue(cluster, "-o", "%k %T")):
