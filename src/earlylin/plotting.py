@@ -197,6 +197,15 @@ MODEL_LABELS = {"network": "network", "linear": "f_lin (eq. 11)", "naive": "naiv
 MODEL_DASHES = {"network": "-", "linear": "--", "naive": ":"}
 
 
+def _plot_models(ax: plt.Axes, frame: pd.DataFrame, models) -> None:
+    """One mean-over-seeds curve with its band per model of Figure 2, in the model's style."""
+    for model in models:
+        curve = frame[frame["model"] == model]
+        plot_mean_band(
+            ax, curve, "step", "value", color=MODEL_COLORS[model], ls=MODEL_DASHES[model], label=MODEL_LABELS[model]
+        )
+
+
 def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFrame, title: str) -> plt.Figure:
     """Figure 2: (a) losses of the network, f_lin and the naive linear model, (b) output
     MSE of each linear model to the network, (c) outputs of random test points.
@@ -210,31 +219,13 @@ def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFr
 
     ax = axes[0]
     test = positive_steps(losses[losses["split"] == "test"])
-    for model in models:
-        plot_mean_band(
-            ax,
-            test[test["model"] == model],
-            "step",
-            "value",
-            color=MODEL_COLORS[model],
-            ls=MODEL_DASHES[model],
-            label=MODEL_LABELS[model],
-        )
+    _plot_models(ax, test, models)
     ax.legend(fontsize="small")
     ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss  (1/2n) Σ (f - y)²", title="(a) test losses")
 
     ax = axes[1]
     mse = positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
-    for model in ("linear", "naive"):
-        plot_mean_band(
-            ax,
-            mse[mse["model"] == model],
-            "step",
-            "value",
-            color=MODEL_COLORS[model],
-            ls=MODEL_DASHES[model],
-            label=MODEL_LABELS[model],
-        )
+    _plot_models(ax, mse, ("linear", "naive"))
     ax.legend(title="MSE to the network of", fontsize="small")
     ax.set(
         xscale="log",
