@@ -16,14 +16,15 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# One rule file per part of the paper, as the package's wings (src/earlylin/): Section 3's
+# two-layer experiments, Section 4's deep networks, Figure 5's kernels, the theorems'
+# scales, and the scorecard that reads them all.
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/train.smk"
+include: "workflow/rules/two_layer.smk"
 include: "workflow/rules/deep.smk"
-include: "workflow/rules/ntk.smk"
-include: "workflow/rules/compare.smk"
+include: "workflow/rules/kernels.smk"
 include: "workflow/rules/scales.smk"
-include: "workflow/rules/plots.smk"
+include: "workflow/rules/scorecard.smk"
 
 
 onstart:

@@ -14,7 +14,7 @@ inputs of the data set's real shape and sizes (the timings do not depend on the 
 * floor: three forward passes of the same batch through the same network, measured in the
   same run (a step is a forward and a backward pass, about three forwards of work);
 * logging: one logged step's evaluation of every train and test image, both models;
-* estimate: the hours ``earlylin.cost`` predicts for the whole job from its probe, against
+* estimate: the hours ``earlylin.deep.cost`` predicts for the whole job from its probe, against
   the hours these measurements give;
 * step/floor = R (the target: at most 1.3 for the CNN, 1.5 for the FC net on 2 CPU cores).
 """
@@ -29,13 +29,13 @@ import numpy as np
 import torch
 import yaml
 
-from earlylin.cost import job_cost, measure_flop_rate
 from earlylin.data import Dataset
-from earlylin.deep_jobs import ARCHITECTURES, deep_job, figure_datasets
-from earlylin.deep_networks import DeepNetworkSpec, build_deep_network
-from earlylin.deep_training import DeepSGDSettings, train_deep_sgd
+from earlylin.deep.cost import job_cost, measure_flop_rate
+from earlylin.deep.jobs import ARCHITECTURES, deep_job, figure_datasets
+from earlylin.deep.networks import build_deep_network
+from earlylin.deep.training import DeepSGDSettings, train_deep_sgd
+from earlylin.devices import resolve_device
 from earlylin.metrics import logged_steps
-from earlylin.runtime import resolve_device
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,16 +79,22 @@ def three_forwards(network: torch.nn.Module, x: torch.Tensor, device: torch.devi
     return min(times)
 
 
-def bench(deep: dict, dataset: str, arch: str, steps: int, device: torch.device, dtype: str) -> str:
-    job = deep_job(deep, dataset, arch)
+def bench(deep: dict, dataset: str, arch: str, steps: int, device: torch.device) -> str:
+    job = deep_job(deep, dataset, arch, gpu=device.type == "cuda")
     data = random_data(job, np.random.default_rng(0))
-    spec = DeepNetworkSpec(arch, job.depth, job.width, deep["activation"], job.filter_size)
     settings = DeepSGDSettings(
-        lr=1e-3, logged_steps=(0, 1), seed=0, batch_size=job.batch_size, dtype=dtype, device=str(device), progress=False
+        lr=1e-3,
+        logged_steps=(0, 1),
+        seed=0,
+        batch_size=job.batch_size,
+        dtype=job.dtype,
+        allow_tf32=job.allow_tf32,
+        device=str(device),
+        progress=False,
     )
-    warm, coefficients = build_deep_network(spec, job.input_dim, job.image_shape, 0, dtype)
+    warm, coefficients = build_deep_network(job.network, job.input_dim, job.image_shape, 0, job.dtype)
     train_deep_sgd(warm, coefficients, data, settings)  # warm-up: kernel choice, allocation
-    model, coefficients = build_deep_network(spec, job.input_dim, job.image_shape, 0, dtype)
+    model, coefficients = build_deep_network(job.network, job.input_dim, job.image_shape, 0, job.dtype)
     timed = DeepSGDSettings(**{**settings.__dict__, "logged_steps": (0, steps)})
     record = train_deep_sgd(model, coefficients, data, timed)
     x = torch.as_tensor(data.X_train[: job.batch_size], dtype=model.network.readout.weight.dtype, device=device)
@@ -99,7 +105,7 @@ def bench(deep: dict, dataset: str, arch: str, steps: int, device: torch.device,
         + record.seconds_per_log * n_logged
         + record.seconds.get("initial_outputs", 0.0)
     ) / 3600
-    rate = measure_flop_rate(job, dtype, str(device))
+    rate = measure_flop_rate(job, str(device))
     estimated_hours = job_cost(job, n_logged).hours(rate)
     return (
         f"{dataset:18s} {arch:3s} d={job.input_dim:5d} width {job.width:4d}: "
@@ -125,7 +131,7 @@ def main() -> None:
     print(f"device {device}, threads {args.threads}, {deep['dtype']}, batch {deep['batch_size']}")
     for dataset in args.datasets or figure_datasets(deep):
         for arch in args.archs:
-            print(bench(deep, dataset, arch, args.steps, device, deep["dtype"]), flush=True)
+            print(bench(deep, dataset, arch, args.steps, device), flush=True)
 
 
 if __name__ == "__main__":

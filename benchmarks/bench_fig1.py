@@ -24,13 +24,13 @@ import torch
 from earlylin.activations import gaussian_moments, get_activation
 from earlylin.data import rng_stream, teacher_dataset
 from earlylin.metrics import logged_steps
-from earlylin.networks import (
+from earlylin.two_layer.networks import (
     default_chunk_rows,
     make_params,
     symmetric_init,
     two_layer_loss_and_gradients,
 )
-from earlylin.surrogates import gd_features, linear_gd_closed_form, linear_gd_iterate
+from earlylin.two_layer.surrogates import gd_features, linear_gd_closed_form, linear_gd_iterate
 
 
 def best_of(fn, repeats: int) -> float:

@@ -21,8 +21,8 @@ import torch
 
 from earlylin.activations import get_activation
 from earlylin.data import rng_stream
-from earlylin.kernels import hidden_unit_grams
-from earlylin.networks import symmetric_init
+from earlylin.two_layer.kernels import hidden_unit_grams
+from earlylin.two_layer.networks import symmetric_init
 
 
 def gemm_rate(n: int, chunk: int, dtype: torch.dtype, repeats: int = 3) -> float:

@@ -2,7 +2,7 @@
 
 import json
 
-from earlylin.images import verify_source
+from earlylin.deep.images import verify_source
 from earlylin.runtime import start_script
 from earlylin.tables import atomic_path
 

@@ -2,10 +2,10 @@
 or 11 by the learning rates; naive: theta1 = theta2 = 0) under GD, in closed form."""
 
 from earlylin.data import Dataset
-from earlylin.experiments import fit_linear_model
 from earlylin.metrics import logged_steps
 from earlylin.runtime import start_script, table_meta, wildcard_columns
 from earlylin.tables import write_table
+from earlylin.two_layer.experiments import fit_linear_model
 
 log = start_script(snakemake)
 p = snakemake.params

@@ -3,7 +3,7 @@ psi (eq. 11); discrepancy curves, agreement horizons and T_lin."""
 
 from earlylin.data import Dataset
 from earlylin.runtime import run_options, start_script, table_meta
-from earlylin.scales import horizon_run
+from earlylin.scales.runs import horizon_run
 from earlylin.tables import write_table
 
 log = start_script(snakemake)

@@ -4,7 +4,7 @@ and the slopes of log(eta T) on log(d log d) (per seed; mean and sd over seeds).
 import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
-from earlylin.scales import horizon_slopes
+from earlylin.scales.slopes import horizon_slopes
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)

@@ -1,7 +1,7 @@
 """Rule image_data: the two-class real-image data set of Figure 3 / 4 (pooled, normalised)."""
 
 from earlylin.data import rng_stream
-from earlylin.images import image_dataset
+from earlylin.deep.images import image_dataset
 from earlylin.runtime import start_script, wildcard_columns
 
 log = start_script(snakemake)

@@ -1,8 +1,8 @@
 """Rule ntk_norms: spectral and Frobenius norms of Theta_k(W(0)) - Theta_lin_k."""
 
-from earlylin.experiments import ntk_gap_norms
 from earlylin.runtime import start_script, table_meta
 from earlylin.tables import write_table
+from earlylin.two_layer.experiments import ntk_gap_norms
 
 log = start_script(snakemake)
 p, wc = snakemake.params, snakemake.wildcards

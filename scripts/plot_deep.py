@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from earlylin.deep_plots import plot_deep
-from earlylin.deep_tables import deep_figure_tables
-from earlylin.plotting import save_figure
+from earlylin.plots.deep import deep_figure_tables, plot_deep
+from earlylin.plots.style import save_figure
 from earlylin.runtime import start_script
 from earlylin.tables import read_table
 

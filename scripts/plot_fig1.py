@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from earlylin.plotting import plot_fig1, save_figure
+from earlylin.plots.style import save_figure
+from earlylin.plots.two_layer import plot_fig1
 from earlylin.runtime import start_script
 from earlylin.tables import LOSS_COLUMNS, read_table
 

@@ -1,8 +1,8 @@
 """Rule fig_horizon: the agreement horizon and T_lin against d log d."""
 
-from earlylin.plotting import save_figure
+from earlylin.plots.scales import plot_horizon
+from earlylin.plots.style import save_figure
 from earlylin.runtime import start_script
-from earlylin.scale_plots import plot_horizon
 from earlylin.tables import read_table
 
 start_script(snakemake)

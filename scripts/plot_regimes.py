@@ -1,6 +1,7 @@
 """Rule fig_regimes: render the regime x activation grid from the tidy tables."""
 
-from earlylin.plotting import plot_regimes, save_figure
+from earlylin.plots.style import save_figure
+from earlylin.plots.two_layer import plot_regimes
 from earlylin.runtime import start_script
 from earlylin.tables import read_table
 

@@ -1,8 +1,8 @@
 """Rule fig_width: the relative discrepancy at fixed early steps against the width."""
 
-from earlylin.plotting import save_figure
+from earlylin.plots.scales import plot_width
+from earlylin.plots.style import save_figure
 from earlylin.runtime import start_script
-from earlylin.scale_plots import plot_width
 from earlylin.tables import read_table
 
 start_script(snakemake)

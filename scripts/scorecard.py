@@ -3,8 +3,9 @@ Inputs of a group in scorecard.skip are absent: its claims read "not run"."""
 
 import pandas as pd
 
-from earlylin import scale_scorecard, scorecard
 from earlylin.runtime import rule_params, start_script
+from earlylin.scorecard import paper, scales
+from earlylin.scorecard.report import scorecard_html, scorecard_table
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)
@@ -25,18 +26,18 @@ fig1_losses = (
     None if "fig1_network" not in given else pd.concat([table("fig1_network"), table("fig1_linear")], ignore_index=True)
 )
 rows = [
-    *scorecard.fig1_rows(fig1_losses, table("fig1_discrepancy")),
-    *scorecard.fig2_rows(table("fig2_discrepancy")),
-    *scorecard.regime_rows(table("horizons")),
-    *scorecard.deep_rows(table("deep_discrepancy")),
-    *scorecard.fig5_rows(table("fits"), p.fig5_activation, table("norms")),
-    *scale_scorecard.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
-    *scale_scorecard.width_rows(table("scale_width"), table("scale_width_fits")),
+    *paper.fig1_rows(fig1_losses, table("fig1_discrepancy")),
+    *paper.fig2_rows(table("fig2_discrepancy")),
+    *paper.regime_rows(table("regime_horizons")),
+    *paper.deep_rows(table("deep_discrepancy")),
+    *paper.fig5_rows(table("fits"), p.fig5_activation, table("fig5_seed_fits")),
+    *scales.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
+    *scales.width_rows(table("scale_width"), table("scale_width_fits")),
 ]
-result = scorecard.scorecard_table(rows)
+result = scorecard_table(rows)
 write_table(result, snakemake.output.table, rule_params(snakemake))
 with open(snakemake.output.html, "w", encoding="utf-8") as fh:
-    fh.write(scorecard.scorecard_html(result, p.title))
+    fh.write(scorecard_html(result, p.title))
 for row in result.itertuples():
     log.info(
         "%s | %s | %s | criterion: %s | measured: %s",

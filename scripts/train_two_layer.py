@@ -2,10 +2,10 @@
 losses and test outputs per logged step."""
 
 from earlylin.data import Dataset
-from earlylin.experiments import train_network
 from earlylin.metrics import logged_steps
 from earlylin.runtime import run_options, start_script, table_meta, wildcard_columns
 from earlylin.tables import write_table
+from earlylin.two_layer.experiments import train_network
 
 log = start_script(snakemake)
 p = snakemake.params

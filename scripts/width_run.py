@@ -2,7 +2,7 @@
 
 from earlylin.data import Dataset
 from earlylin.runtime import run_options, start_script, table_meta
-from earlylin.scales import width_run
+from earlylin.scales.runs import width_run
 from earlylin.tables import write_table
 
 log = start_script(snakemake)

@@ -4,7 +4,7 @@ discrepancy) on log m over m >= d^(1+alpha) (per seed; mean and sd over seeds)."
 import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
-from earlylin.scales import width_slopes
+from earlylin.scales.slopes import width_slopes
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)

@@ -162,6 +162,11 @@ def leaky_relu(slope: float) -> Activation:
 ACTIVATION_NAMES = ("erf", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "gelu")
 
 
+def as_activation(activation: str | Activation) -> Activation:
+    """An Activation as is, or the registered one of that name (default leaky_relu slope)."""
+    return get_activation(activation) if isinstance(activation, str) else activation
+
+
 def get_activation(name: str, leaky_relu_slope: float = 0.01) -> Activation:
     """Look up an activation by its config name (one of ``ACTIVATION_NAMES``)."""
     if name == "erf":

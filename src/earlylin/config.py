@@ -16,6 +16,7 @@ because several routes deliver them with the wrong Python type:
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import MutableMapping, MutableSequence
@@ -25,14 +26,36 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .deep.jobs import config_problems as deep_config_problems
+
 
 class ConfigError(ValueError):
     """The configuration does not match the schema; the message says how to fix it."""
 
 
+ENUM_FROM = "x-enum-from"
+
+
 def load_schema(path: str | Path) -> dict[str, Any]:
+    """The config schema, with every ``x-enum-from: module:NAME`` (a constant of this
+    package, e.g. ``earlylin.scorecard.criteria:GROUPS``) replaced by ``enum`` = its values,
+    so that a list the code defines is written down once."""
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return _package_enums(yaml.safe_load(fh))
+
+
+def _package_enums(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_package_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _package_enums(value) for key, value in node.items()}
+    if ENUM_FROM in node:
+        module, _, name = node.pop(ENUM_FROM).partition(":")
+        if not module.startswith(f"{__package__}."):
+            raise ValueError(f"schema key {ENUM_FROM} names {module!r}, not a module of {__package__}")
+        node["enum"] = list(getattr(importlib.import_module(module), name))
+    return node
 
 
 def _key(path) -> str:
@@ -272,6 +295,4 @@ def _non_finite_problems(value: Any, path: tuple) -> list[str]:
 
 def _cross_key_problems(config: MutableMapping[str, Any]) -> list[str]:
     """Checks that span keys, which the schema cannot express (see each section's module)."""
-    from .deep_jobs import config_problems
-
-    return config_problems(config["deep"])
+    return deep_config_problems(config["deep"])

@@ -33,6 +33,35 @@ def agreement_horizon(steps: np.ndarray, relative: np.ndarray, threshold: float)
     return int(steps[np.argmax(over)]) if over.any() else None
 
 
+def horizon_summary(steps: np.ndarray, relative: np.ndarray, threshold: float) -> dict:
+    """Where a relative-discrepancy curve (logged ``steps`` >= 1, ascending, and its values)
+    first exceeds ``threshold``: ``horizon`` (``agreement_horizon``; NaN when never), the
+    logged step before it (``horizon_lower``: the crossing lies in (horizon_lower, horizon];
+    the last step when never reached), ``reached``, ``last_step``, the curve at its first
+    step, its minimum and last value, and ``floor_limited``: whether it exceeds the threshold
+    already at the first step (no agreement at this level from the start). The one horizon
+    computation of the regime grid and of the time-scale runs."""
+    steps = np.asarray(steps)
+    values = np.asarray(relative, dtype=np.float64)
+    horizon = agreement_horizon(steps, values, threshold)
+    if horizon is None:
+        lower = int(steps[-1])
+    else:
+        i = int(np.searchsorted(steps, horizon))
+        lower = int(steps[i - 1]) if i > 0 else 0
+    return dict(
+        threshold=float(threshold),
+        horizon=float("nan") if horizon is None else float(horizon),
+        horizon_lower=lower,
+        reached=horizon is not None,
+        last_step=int(steps[-1]),
+        relative_first=float(values[0]),
+        relative_min=float(np.nanmin(values)),
+        relative_last=float(values[-1]),
+        floor_limited=bool(values[0] > threshold),
+    )
+
+
 def logged_steps(max_step: int, per_decade: int) -> np.ndarray:
     """Step 0 plus log-spaced integer steps 1..max_step (``per_decade`` per factor 10)."""
     if max_step < 1 or per_decade < 1:

@@ -1,34 +1,31 @@
-"""What every rule's script does first (threads, logging), and the device settings of the
-training code (which device, CUDA numerics).
+"""What every rule's script does first: threads, logging, the corrupt-input hook, and the
+job's params, wildcards and config-only options as the script reads them.
 
-torch is imported inside the functions that need it: the workflow imports this module
-when it parses the Snakefile, which must stay fast.
+torch is not imported here: a script that trains imports it through the package before it
+starts, and ``start_script`` then binds torch's threads to the rule's; a script that only
+reads tables and draws (figures, the scorecard) never pays for importing torch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import torch
+from .tables import CorruptInputError
 
 
 def start_script(snakemake: Any) -> logging.Logger:
-    """Set torch's threads to the rule's ``threads``; send logs and progress to its log.
+    """Set torch's threads to the rule's ``threads`` (when the script uses torch); send logs
+    and progress to its log.
 
     Several jobs run side by side under ``--cores``; a job that uses more threads than
     Snakemake granted it slows every other job down, so the rule's count is binding.
     """
-    import torch
-
-    torch.set_num_threads(max(1, int(snakemake.threads)))
+    torch = sys.modules.get("torch")  # imported by the package modules the script uses, if any
+    if torch is not None:
+        torch.set_num_threads(max(1, int(snakemake.threads)))
     package_logger = logging.getLogger("earlylin")  # the package's modules log here too
     package_logger.setLevel(logging.INFO)
     log_files = list(snakemake.log)
@@ -60,8 +57,6 @@ def _set_corrupt_input_aside(previous: Any) -> Any:
     same file forever; the damaged copy stays for inspection."""
 
     def hook(kind: type[BaseException], error: BaseException, traceback: Any) -> None:
-        from .tables import CorruptInputError
-
         if isinstance(error, CorruptInputError) and os.path.exists(error.path):
             aside = error.path + ".corrupt"
             os.replace(error.path, aside)
@@ -97,75 +92,3 @@ def rule_params(snakemake: Any) -> dict[str, Any]:
 def table_meta(snakemake: Any) -> dict[str, Any]:
     """What produced a table: the rule's params and wildcards (stored with it)."""
     return dict(rule_params(snakemake), **wildcard_columns(snakemake))
-
-
-@contextlib.contextmanager
-def cuda_numerics(allow_tf32: bool) -> Iterator[None]:
-    """CUDA settings of a training run inside, the previous ones restored after.
-
-    TF32 (Ampere and later GPUs) rounds the inputs of float32 matmuls and convolutions to
-    10-bit mantissas, relative errors ~1e-3 that would blur the small early gaps between a
-    network and its linear model (Figure 3c), so it is off unless ``allow_tf32``
-    (``torch.backends.cuda.matmul.allow_tf32`` and ``torch.backends.cudnn.allow_tf32``; the
-    latter is on in torch by default). cuDNN autotuning (``cudnn.benchmark``) is on: the
-    shapes of an SGD run never change, so the fastest convolution algorithm is picked once.
-    Neither setting changes anything on the CPU.
-    """
-    import torch
-
-    flags = (
-        (torch.backends.cuda.matmul, "allow_tf32"),
-        (torch.backends.cudnn, "allow_tf32"),
-        (torch.backends.cudnn, "benchmark"),
-    )
-    saved = [getattr(owner, name) for owner, name in flags]
-    for (owner, name), value in zip(flags, (allow_tf32, allow_tf32, True)):
-        setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        for (owner, name), value in zip(flags, saved):
-            setattr(owner, name, value)
-
-
-def export_source_path(src: str) -> None:
-    """Put ``src`` first on PYTHONPATH, which local jobs inherit and sbatch exports."""
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
-
-
-def gpu_visible() -> bool:
-    """Whether an NVIDIA GPU is visible to this process, decided without importing torch:
-    CUDA_VISIBLE_DEVICES does not hide every device, and the driver lists a GPU
-    (/proc/driver/nvidia/gpus on Linux) or nvidia-smi is installed (e.g. under WSL)."""
-    hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if hidden is not None and hidden.strip() in ("", "-1"):
-        return False
-    gpus = Path("/proc/driver/nvidia/gpus")
-    if gpus.is_dir() and any(gpus.iterdir()):
-        return True
-    return shutil.which("nvidia-smi") is not None
-
-
-DTYPES = ("float32", "float64")
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' picks CUDA when present, else the CPU; 'cuda' without a GPU is an error."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config key device = 'cuda' but no CUDA device is visible; use 'auto' or 'cpu'")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"config key device = {name!r}; allowed values: auto, cpu, cuda")
-    return torch.device(name)
-
-
-def resolve_dtype(name: str) -> torch.dtype:
-    """The torch dtype of a config name ('float32', 'float64')."""
-    import torch
-
-    if name not in DTYPES:
-        raise ValueError(f"dtype {name!r}; allowed values: {', '.join(DTYPES)}")
-    return getattr(torch, name)

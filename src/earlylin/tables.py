@@ -28,6 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .metrics import output_mse, relative_mse
+
 METADATA_KEY = b"earlylin"
 
 LOSS_COLUMNS = ("model", "step", "split", "metric", "value")
@@ -212,8 +214,6 @@ def discrepancy_rows(
     data: metric 'output_mse' = E(f - f_lin)^2 (Figure 1c) and 'relative_mse' =
     E(f - f_lin)^2 / E f^2 (Figure 3c; NaN where f = 0, e.g. at step 0); ``model`` is the
     linear model's name. Outputs have shape (steps, test points)."""
-    from .metrics import output_mse, relative_mse
-
     steps = np.asarray(steps, dtype=np.int64)
     return pd.concat(
         [

@@ -1,4 +1,64 @@
-# Deep networks on real images (Figures 3 and 4): FC and CNN with their linear model.
+# Section 4 and Appendix A: deep FC and convolutional networks on real images against their
+# linear model (Figures 3 and 4, and Figure 3's experiment on the bundled MNIST subset).
+# Chain: the source's files checked (downloaded where allowed) -> a two-class data set
+# (pooled, normalised) -> the network and its linear model by SGD on the same minibatches
+# -> the figure.
+
+
+include: "helpers/deep.smk"
+
+
+rule fetch_images:
+    """CIFAR-10 or MNIST via torchvision into deep.data_root, checksums verified; a small
+    JSON receipt marks success (downloads only when deep.download is true; the script
+    reads that key from the config, so switching it reruns nothing)."""
+    output:
+        f"{DEEP['data_root']}/{{source}}.verified.json",
+    log:
+        f"{RESULTS}/logs/fetch_images/{{source}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fetch_images/{{source}}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        **named_params(root=lambda wc, output: os.path.dirname(output[0])),
+    script:
+        "../../scripts/fetch_images.py"
+
+
+rule image_data:
+    """Figures 3 and 4: two classes, seeded 10,000 / 2,000 draw (or the data set's own
+    sizes), pooling, per-image normalisation, labels +-1 (Section 4.2)."""
+    input:
+        image_source_receipt,
+    output:
+        f"{RESULTS}/deep/data/{{dataset}}_seed{{seed}}.npz",
+    log:
+        f"{RESULTS}/logs/image_data/{{dataset}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/image_data/{{dataset}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        **named_params(
+            # where the downloaded files are (bundled sources read none: no rerun when it changes)
+            root=lambda wc: (
+                DEEP["data_root"] if DEEP["datasets"][wc.dataset]["source"] in DOWNLOADED_SOURCES else None
+            ),
+            source=lambda wc: DEEP["datasets"][wc.dataset]["source"],
+            classes=lambda wc: DEEP["datasets"][wc.dataset]["classes"],
+            pool=lambda wc: DEEP["datasets"][wc.dataset]["pool"],
+            n_train=lambda wc: dataset_entry(DEEP, wc.dataset)["n_train"],
+            n_test=lambda wc: dataset_entry(DEEP, wc.dataset)["n_test"],
+        ),
+    script:
+        "../../scripts/make_image_data.py"
 
 
 rule train_deep:
@@ -19,29 +79,18 @@ rule train_deep:
         f"{RESULTS}/benchmarks/train_deep/{{dataset}}_{{arch}}_seed{{seed}}.tsv"
     priority: DEEP_PRIORITY
     conda:
-        "../../envs/earlylin.yaml"
+        ENV
     threads: config["train_threads"]
     resources:
         gpu=GPU_JOBS,
         mem_mb=8000,
         runtime=24 * 60,
     params:
+        # the settings that change the tables (the CNN's lr is the FC net's times the ratio
+        # that makes their linear models equal; the job computes it from both depths,
+        # Section 4.2, and stores it with its tables as lr_used)
         **named_params(
-            activation=DEEP["activation"],
-            depth=deep_param("depth"),
-            width=deep_param("width"),
-            filter_size=deep_param("filter_size"),
-            lr=DEEP["lr"],
-            # the CNN's lr is the FC net's times the ratio that makes their linear models equal;
-            # the job computes it from both depths (Section 4.2) and stores it with its tables
-            fc_depth=lambda wc: network_settings(DEEP, wc.dataset, "fc")["depth"],
-            cnn_depth=lambda wc: network_settings(DEEP, wc.dataset, "cnn")["depth"] if wc.arch == "cnn" else None,
-            batch_size=DEEP["batch_size"],
-            max_step=DEEP["max_step"],
-            steps_per_decade=DEEP["steps_per_decade"],
-            dtype=DEEP["dtype"],
-            # TF32 exists only on NVIDIA GPUs: on a CPU the key cannot change a table
-            allow_tf32=DEEP["allow_tf32"] if GPU_JOBS else False,
+            **{name: deep_job_param(name) for name in JOB_PARAMS},
             checkpoint=lambda wc: f"{RESULTS}/deep/{wc.dataset}/{wc.arch}_seed{wc.seed}.checkpoint.pt",
         ),
     script:
@@ -63,8 +112,7 @@ for figure, (category, _) in DEEP_FIGURES.items():
         benchmark:
             f"{RESULTS}/benchmarks/{figure}.tsv"
         conda:
-            "../../envs/earlylin.yaml"
-        threads: 1
+            ENV
         resources:
             mem_mb=4000,
             runtime=10,

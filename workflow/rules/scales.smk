@@ -3,6 +3,9 @@
 # against f_lin (psi, eq. 11 / Theorem D.1), with n = m = C d^(1+alpha).
 
 
+include: "helpers/scales.smk"
+
+
 rule scales_data:
     """x ~ N(0, I_d), n = C d^(1+alpha) training and n_test test points, labels from the
     configured target; shared by the horizon and width jobs of one (d, seed)."""
@@ -13,11 +16,9 @@ rule scales_data:
     benchmark:
         f"{RESULTS}/benchmarks/scales_data/d{{d}}_seed{{seed}}.tsv"
     conda:
-        "../../envs/earlylin.yaml"
-    threads: 1
+        ENV
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **LIGHT,
     params:
         **named_params(
             target=SCALES["target"],
@@ -45,7 +46,7 @@ rule horizon_run:
     benchmark:
         f"{RESULTS}/benchmarks/horizon_run/{{activation}}_d{{d}}_lr{{lr}}_seed{{seed}}.tsv"
     conda:
-        "../../envs/earlylin.yaml"
+        ENV
     threads: SCALES["threads"]
     resources:
         gpu=GPU_JOBS,
@@ -86,11 +87,9 @@ rule horizon_summary:
     benchmark:
         f"{RESULTS}/benchmarks/horizon_summary.tsv"
     conda:
-        "../../envs/earlylin.yaml"
-    threads: 1
+        ENV
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **LIGHT,
     params:
         **named_params(
             thresholds=HORIZON["thresholds"],
@@ -113,7 +112,7 @@ rule width_run:
     benchmark:
         f"{RESULTS}/benchmarks/width_run/d{{d}}_m{{width}}_seed{{seed}}.tsv"
     conda:
-        "../../envs/earlylin.yaml"
+        ENV
     threads: SCALES["threads"]
     resources:
         gpu=GPU_JOBS,
@@ -147,11 +146,9 @@ rule width_summary:
     benchmark:
         f"{RESULTS}/benchmarks/width_summary.tsv"
     conda:
-        "../../envs/earlylin.yaml"
-    threads: 1
+        ENV
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **LIGHT,
     params:
         **named_params(
             alpha=SCALES["alpha"],
@@ -176,11 +173,9 @@ rule fig_horizon:
     benchmark:
         f"{RESULTS}/benchmarks/fig_horizon.tsv"
     conda:
-        "../../envs/earlylin.yaml"
-    threads: 1
+        ENV
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **LIGHT,
     params:
         **named_params(
             activations=HORIZON["activations"],
@@ -208,11 +203,9 @@ rule fig_width:
     benchmark:
         f"{RESULTS}/benchmarks/fig_width.tsv"
     conda:
-        "../../envs/earlylin.yaml"
-    threads: 1
+        ENV
     resources:
-        mem_mb=2000,
-        runtime=10,
+        **LIGHT,
     params:
         **named_params(
             alpha=SCALES["alpha"],

@@ -1,0 +1,215 @@
+"""The deep-network training jobs of Figures 3 and 4 as the config defines them.
+
+One job = one (data set, architecture, seed). The config section ``deep`` gives the
+defaults; an entry of ``deep.datasets`` may override the number of images (``n_train``,
+``n_test``) and the networks trained on it (``fc: {depth, width}``,
+``cnn: {depth, channels, filter_size}``), e.g. fewer CNN channels on a data set that is
+only meant to run on a CPU. This module is light (no torch), so the workflow can use it
+when it parses the Snakefile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .sources import BUNDLED_CLASS_SIZES, SOURCE_SHAPES
+
+ARCHITECTURES = ("fc", "cnn")
+FIGURES = ("fig3", "fig4", "fig3_offline")
+# The params of a train_deep job, in the order the rule lists them (``DeepJob.params``).
+JOB_PARAMS = (
+    "activation",
+    "depth",
+    "width",
+    "filter_size",
+    "lr",
+    "fc_depth",
+    "cnn_depth",
+    "batch_size",
+    "max_step",
+    "steps_per_decade",
+    "dtype",
+    "allow_tf32",
+)
+
+
+@dataclass(frozen=True)
+class DeepNetworkSpec:
+    """A network of Figures 3/4: ``architecture`` 'fc' (``depth`` hidden layers of ``width``
+    units) or 'cnn' (``depth`` q x q convolutions of ``width`` channels, q = ``filter_size``),
+    with ``activation`` (Section 4.2: erf, depth 4, width 512 / 256 channels, q = 3)."""
+
+    architecture: str
+    depth: int
+    width: int
+    activation: str = "erf"
+    filter_size: int = 3
+
+    def __post_init__(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture {self.architecture!r}; allowed values: {', '.join(ARCHITECTURES)}")
+
+
+@dataclass(frozen=True)
+class DeepJob:
+    """One train_deep job, resolved from the config once: the data set (its source, image
+    shape after pooling and sizes), the network, and how it is trained. The Snakefile takes
+    the rule's params from it (``params``) and the job's script builds the same object."""
+
+    dataset: str
+    source: str
+    image_shape: tuple[int, int, int]  # after pooling
+    n_train: int
+    n_test: int
+    network: DeepNetworkSpec
+    lr: float  # the FC net's; a CNN's is matched to it (Section 4.2, ``ntk_recursion.matched_learning_rate``)
+    fc_depth: int  # the FC net's depth on this data set (the CNN's learning rate depends on it)
+    cnn_depth: int | None  # the CNN's depth on this data set; None for an FC job
+    batch_size: int
+    max_step: int
+    steps_per_decade: int
+    dtype: str
+    allow_tf32: bool  # TF32 exists only on NVIDIA GPUs: False on a CPU, where it cannot change a table
+
+    @property
+    def arch(self) -> str:
+        return self.network.architecture
+
+    @property
+    def depth(self) -> int:
+        return self.network.depth
+
+    @property
+    def width(self) -> int:
+        """FC units or CNN channels."""
+        return self.network.width
+
+    @property
+    def filter_size(self) -> int | None:
+        """The CNN's q (None for the FC net)."""
+        return self.network.filter_size if self.arch == "cnn" else None
+
+    @property
+    def input_dim(self) -> int:
+        return math.prod(self.image_shape)
+
+    def params(self) -> dict[str, Any]:
+        """The settings that change the job's tables, as the rule's params (``JOB_PARAMS``)."""
+        values = dict(
+            activation=self.network.activation,
+            depth=self.depth,
+            width=self.width,
+            filter_size=self.filter_size,
+            lr=self.lr,
+            fc_depth=self.fc_depth,
+            cnn_depth=self.cnn_depth,
+            batch_size=self.batch_size,
+            max_step=self.max_step,
+            steps_per_decade=self.steps_per_decade,
+            dtype=self.dtype,
+            allow_tf32=self.allow_tf32,
+        )
+        return {name: values[name] for name in JOB_PARAMS}
+
+
+def dataset_entry(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The entry of ``deep.datasets`` with the section's n_train / n_test filled in."""
+    entry = dict(deep["datasets"][dataset])
+    entry.setdefault("n_train", deep["n_train"])
+    entry.setdefault("n_test", deep["n_test"])
+    return entry
+
+
+def network_settings(deep: Mapping[str, Any], dataset: str, arch: str) -> dict[str, int | None]:
+    """depth, width (FC units or CNN channels) and filter_size (CNN only) of ``arch`` on ``dataset``:
+    the section's ``fc`` / ``cnn`` with the data set's overrides."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"architecture {arch!r}; allowed values: {', '.join(ARCHITECTURES)}")
+    merged = {**deep[arch], **deep["datasets"][dataset].get(arch, {})}
+    return dict(
+        depth=int(merged["depth"]),
+        width=int(merged["width"] if arch == "fc" else merged["channels"]),
+        filter_size=int(merged["filter_size"]) if arch == "cnn" else None,
+    )
+
+
+def pooled_shape(source: str, pool: int) -> tuple[int, int, int]:
+    channels, height, width = SOURCE_SHAPES[source]
+    return channels, height // pool, width // pool
+
+
+def deep_job(deep: Mapping[str, Any], dataset: str, arch: str, gpu: bool = False) -> DeepJob:
+    """The job training ``arch`` on ``dataset`` from the config section ``deep``; ``gpu``:
+    whether it trains on CUDA (only there can ``deep.allow_tf32`` change a table)."""
+    entry = dataset_entry(deep, dataset)
+    settings = network_settings(deep, dataset, arch)
+    network = DeepNetworkSpec(
+        arch,
+        settings["depth"],
+        settings["width"],
+        deep["activation"],
+        **({"filter_size": settings["filter_size"]} if arch == "cnn" else {}),
+    )
+    return DeepJob(
+        dataset=dataset,
+        source=entry["source"],
+        image_shape=pooled_shape(entry["source"], entry["pool"]),
+        n_train=int(entry["n_train"]),
+        n_test=int(entry["n_test"]),
+        network=network,
+        lr=deep["lr"],
+        fc_depth=network_settings(deep, dataset, "fc")["depth"],
+        cnn_depth=settings["depth"] if arch == "cnn" else None,
+        batch_size=deep["batch_size"],
+        max_step=deep["max_step"],
+        steps_per_decade=deep["steps_per_decade"],
+        dtype=deep["dtype"],
+        allow_tf32=deep["allow_tf32"] if gpu else False,
+    )
+
+
+def figure_datasets(deep: Mapping[str, Any], figures: Iterable[str] = FIGURES) -> list[str]:
+    """The data sets drawn by ``figures`` (sorted, each once)."""
+    return sorted({name for figure in figures for name in deep.get(figure) or []})
+
+
+def config_problems(deep: Mapping[str, Any]) -> list[str]:
+    """Checks of the deep section that span keys (the schema cannot express them): every
+    figure names defined data sets; a bundled source holds the images asked for; pooling
+    divides the image size; the batch fits in the training set."""
+    datasets = deep.get("datasets") or {}
+    problems = [
+        f"config key 'deep.{figure}' names data set {name!r}, which 'deep.datasets' does not define; "
+        f"defined: {', '.join(sorted(datasets))}"
+        for figure in FIGURES
+        for name in deep.get(figure) or []
+        if name not in datasets
+    ]
+    for name in sorted(datasets):
+        entry = dataset_entry(deep, name)
+        key = f"deep.datasets.{name}"
+        per_class = BUNDLED_CLASS_SIZES.get(entry["source"])
+        if per_class is not None and entry["n_train"] + entry["n_test"] > 2 * per_class:
+            where = "n_train" if "n_train" in deep["datasets"][name] else "deep.n_train"
+            problems.append(
+                f"config key '{key}': source {entry['source']} has {per_class} images per class, so two "
+                f"classes hold {2 * per_class} images for train and test together, but n_train + n_test = "
+                f"{entry['n_train']} + {entry['n_test']} = {entry['n_train'] + entry['n_test']}; lower "
+                f"'{key}.n_train' / '{key}.n_test' (now from {where}) so that they sum to at most {2 * per_class}"
+            )
+        _, height, width = SOURCE_SHAPES[entry["source"]]
+        if height % entry["pool"] or width % entry["pool"]:
+            divisors = [k for k in range(1, height + 1) if height % k == 0 and width % k == 0]
+            problems.append(
+                f"config key '{key}.pool' = {entry['pool']} does not divide the {height} x {width} "
+                f"images of {entry['source']}; allowed: {', '.join(map(str, divisors))}"
+            )
+        if deep["batch_size"] > entry["n_train"]:
+            problems.append(
+                f"config key 'deep.batch_size' = {deep['batch_size']} exceeds the {entry['n_train']} "
+                f"training images of data set {name!r} ('{key}'); lower it or use more images"
+            )
+    return problems

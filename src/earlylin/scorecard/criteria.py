@@ -1,0 +1,74 @@
+"""The scorecard's claim groups, verdicts and criteria: each quantitative claim of the paper
+(and of the workflow's own figures beyond it) with an explicit criterion. Light (no numpy):
+the config schema's ``scorecard.skip`` and the Snakefile read ``GROUPS`` from here.
+
+Verdicts: ``holds`` (the criterion is met), ``does not hold`` (it is not), ``not run``
+(the claim's tables are not part of the run: its group is in ``scorecard.skip``, or the
+table holds no row the criterion can use). Measured values are means over seeds with the
+sample sd ("0.31 ± 0.02 over 3 seeds"), or the value alone with one seed. Where a
+criterion reads "every seed", each seed must meet it on its own.
+
+The criteria (``CRITERIA``), one per claim:
+
+* Figure 1a: |test loss of the network - test loss of f_lin| <= 1% of f_lin's test loss at
+  every logged step up to 1,000, every seed (the paper: "indistinguishable in the first
+  1,000 steps").
+* Figure 1c: the network-vs-f_lin output MSE at the logged step nearest 10 (mean over
+  seeds) decreases strictly from each d of the sweep to the next larger one.
+* Figure 2: the naive model's output MSE to the network exceeds f_lin's (ratio > 1) at
+  every logged step from 1 to 1,000, every seed.
+* Regime grid (Theorems 3.2, 3.5, D.1): for each regime, every (activation, seed) network
+  stays at or below relative MSE ``regimes.threshold`` at every logged step of its run.
+* Figures 3/4c (and the offline Figure 3): for each (data set, architecture), the relative
+  MSE E(f - f_lin)^2 / E f^2 <= 5% at every logged step from 1 to 1,000, every seed. (On
+  MNIST the paper's FC 4x512 stays within ~1% up to 1,000 steps; 5% leaves room for the
+  narrower CNNs and for the step-1 finite-width fluctuation.)
+* Figure 5: the log-log slope of ||Theta1(W(0)) - Theta_lin1|| against d (mean over seeds of
+  the per-seed fits) within 0.1 of the paper's -1.263 (spectral) and -0.718 (Frobenius).
+* Horizon, Corollary 3.3: T_agree >= T_lin for every (activation, eta, d, seed, split,
+  threshold) whose relative discrepancy starts (step 1) at or below the threshold; a
+  horizon not reached counts as beyond the run's window (which ends after T_lin).
+* Horizon, Theorem 3.2 / D.1: on the training points (the measure of eq. 7), the slope of
+  log(eta T_agree) on log(d log d) (mean over seeds) is >= 0.9 for every activation, eta
+  and threshold with a fit: agreement lasts at least ~ d log d / eta.
+* Width: at the largest d, the slope of log(relative discrepancy at the first logged step)
+  on log m over m >= d^(1+alpha) is within 0.2 of -1 (NTK fluctuation ~ 1/sqrt(m), so
+  ~ 1/m in mean square).
+* Width: at the configured width nearest 256 (Figure 1's), the relative discrepancy at the
+  first logged step (mean over seeds) increases strictly with d.
+"""
+
+from __future__ import annotations
+
+HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
+COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict"]
+# The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
+GROUPS = ("fig1", "fig2", "regimes", "deep", "fig5", "horizon", "width")
+
+FIG1_STEP_LIMIT = 1000
+FIG1_LOSS_TOLERANCE = 0.01
+DEEP_STEP_LIMIT = 1000
+DEEP_MAX_RELATIVE = 0.05
+FIG5_PAPER = {"spectral": -1.263, "frobenius": -0.718}
+FIG5_TOLERANCE = 0.1
+HORIZON_MIN_SLOPE = 0.9
+WIDTH_SLOPE, WIDTH_SLOPE_TOLERANCE = -1.0, 0.2
+WIDTH_REFERENCE = 256
+
+CRITERIA = {
+    "fig1a": f"|L_test(network) − L_test(f_lin)| ≤ {FIG1_LOSS_TOLERANCE:.0%} of L_test(f_lin) at every logged "
+    f"step ≤ {FIG1_STEP_LIMIT:,}, every seed",
+    "fig1c": "output MSE at the logged step nearest 10 (mean over seeds) decreases strictly with each larger d",
+    "fig2": f"naive / f_lin output MSE to the network > 1 at every logged step 1..{FIG1_STEP_LIMIT:,}, every seed",
+    "regimes": "relative MSE ≤ regimes.threshold at every logged step of the run, every activation and seed",
+    "deep": f"relative MSE ≤ {DEEP_MAX_RELATIVE:.0%} at every logged step 1..{DEEP_STEP_LIMIT:,}, every seed",
+    "fig5": f"|slope − paper| ≤ {FIG5_TOLERANCE} (slope: mean over seeds of the per-seed least-squares fits)",
+    "corollary": "T_agree ≥ T_lin for every (η, d, seed, split, threshold) that starts at or below the threshold "
+    "(unreached: beyond the window)",
+    "horizon_slope": f"slope of log(η T_agree) on log(d ln d), training points, mean over seeds ≥ {HORIZON_MIN_SLOPE} "
+    f"for every η and threshold with a fit",
+    "width_slope": f"at the largest d: slope of log(relative MSE at the first step) on log m over m ≥ d^(1+α) within "
+    f"{WIDTH_SLOPE_TOLERANCE} of {WIDTH_SLOPE:g}",
+    "width_d": f"at the width nearest {WIDTH_REFERENCE}: relative MSE at the first step (mean over seeds) "
+    f"increases strictly with d",
+}

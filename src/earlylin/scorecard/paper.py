@@ -1,0 +1,225 @@
+"""Scorecard rows of the paper's figures: Figure 1a/c, Figure 2, the regime grid
+(Theorems 3.2, 3.5, D.1), Figures 3/4c and Figure 5, from their tables (the criteria are in
+``criteria``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..fits import mean_sd, power_law_fit
+from .criteria import (
+    CRITERIA,
+    DEEP_MAX_RELATIVE,
+    DEEP_STEP_LIMIT,
+    FIG1_LOSS_TOLERANCE,
+    FIG1_STEP_LIMIT,
+    FIG5_PAPER,
+    FIG5_TOLERANCE,
+)
+from .rows import by_seed, is_empty, nearest_step, not_run, row, verdict
+
+# ----------------------------------------------------------------------------- Figure 1
+
+
+FIG1A = (
+    "Figure 1a",
+    "network and f_lin test losses indistinguishable for ~10^3 steps",
+    "indistinguishable up to step 1,000",
+)
+FIG1C = ("Figure 1c", "network-vs-f_lin discrepancy smaller as d grows", "decreases with d")
+
+
+def fig1_rows(losses: pd.DataFrame | None, discrepancy: pd.DataFrame | None) -> list[dict]:
+    """Figure 1a (losses: model, split, step, value[, seed]) and 1c (discrepancy: d,
+    metric, step, value[, seed])."""
+    rows = []
+    test = None if is_empty(losses) else losses[(losses["split"] == "test") & (losses["step"] <= FIG1_STEP_LIMIT)]
+    if is_empty(test):
+        rows.append(not_run(*FIG1A, CRITERIA["fig1a"]))
+    else:
+        gaps, finals = [], []
+        for _, part in by_seed(test):
+            wide = part.groupby(["step", "model"])["value"].mean().unstack("model")
+            gaps.append(float(((wide["network"] - wide["linear"]).abs() / wide["linear"]).max()))
+            finals.append((wide["network"].iloc[-1], wide["linear"].iloc[-1], int(wide.index[-1])))
+        last = finals[0][2]
+        measured = (
+            f"largest relative gap over steps ≤ {last}: {mean_sd(gaps, '.2%')}; test loss at step {last}: "
+            f"network {mean_sd([f[0] for f in finals], '.4f')}, f_lin {mean_sd([f[1] for f in finals], '.4f')}"
+        )
+        rows.append(row(*FIG1A, CRITERIA["fig1a"], measured, verdict(max(gaps) <= FIG1_LOSS_TOLERANCE)))
+
+    mse = None if is_empty(discrepancy) else discrepancy[discrepancy["metric"] == "output_mse"]
+    if is_empty(mse) or mse["d"].nunique() < 2:
+        rows.append(
+            not_run(
+                *FIG1C,
+                CRITERIA["fig1c"],
+                "its tables are not part of this run" if is_empty(mse) else "fewer than two values of d in this run",
+            )
+        )
+    else:
+        step = nearest_step(mse["step"], 10)
+        at = mse[mse["step"] == step]
+        per_d = at.groupby("d")["value"].mean().sort_index()
+        spread = {
+            d: mean_sd(part.groupby("seed")["value"].mean() if "seed" in part else part["value"], ".2e")
+            for d, part in at.groupby("d")
+        }
+        slope = power_law_fit(per_d.index.to_numpy(float), per_d.to_numpy()).slope
+        decreasing = bool(np.all(np.diff(per_d.to_numpy()) < 0))
+        measured = (
+            f"output MSE at step {step}: "
+            + ", ".join(f"d={d}: {spread[d]}" for d in per_d.index)
+            + f"; log-log slope {slope:.2f}"
+        )
+        rows.append(row(*FIG1C, CRITERIA["fig1c"], measured, verdict(decreasing)))
+    return rows
+
+
+# ----------------------------------------------------------------------------- Figure 2
+
+
+FIG2 = ("Figure 2", "f_lin is a much better approximation of the network than the naive model", "much better")
+
+
+def fig2_rows(discrepancy: pd.DataFrame | None) -> list[dict]:
+    """Figure 2 (discrepancy: model in linear/naive, metric, step, value[, seed])."""
+    if is_empty(discrepancy):
+        return [not_run(*FIG2, CRITERIA["fig2"])]
+    mse = discrepancy[
+        (discrepancy["metric"] == "output_mse") & (discrepancy["step"] >= 1) & (discrepancy["step"] <= FIG1_STEP_LIMIT)
+    ]
+    minima, medians, last = [], [], 0
+    for _, part in by_seed(mse):
+        wide = part.groupby(["step", "model"])["value"].mean().unstack("model")
+        ratio = wide["naive"] / wide["linear"]
+        minima.append(float(ratio.min()))
+        medians.append(float(ratio.median()))
+        last = int(wide.index.max())
+    measured = (
+        f"naive / f_lin output MSE over steps 1..{last}: min {mean_sd(minima, '.2f')}, median {mean_sd(medians, '.2f')}"
+    )
+    return [row(*FIG2, CRITERIA["fig2"], measured, verdict(min(minima) > 1))]
+
+
+# -------------------------------------------------------------------------- regime grid
+
+
+def regime_rows(horizons: pd.DataFrame | None) -> list[dict]:
+    """Theorems 3.2, 3.5, D.1 (horizons: activation, regime, seed, threshold, horizon,
+    reached, last_step, theorem, linear_model): one row per regime."""
+    paper = "agreement for t ≤ c d log d / η"
+    if is_empty(horizons):
+        return [
+            not_run(
+                "Regime grid",
+                "network = its regime's linear model early (Thms 3.2, 3.5, D.1)",
+                paper,
+                CRITERIA["regimes"],
+            )
+        ]
+    rows = []
+    for _, group in horizons.groupby("regime", sort=False):
+        failing = group[group["reached"]].sort_values(["activation", "seed"])
+        detail = (
+            ", ".join(f"{r.activation} (seed {r.seed}) at step {int(r.horizon)}" for r in failing.itertuples())
+            or "none"
+        )
+        measured = (
+            f"{len(group) - len(failing)} of {len(group)} (activation, seed) runs at or below relative MSE "
+            f"{group['threshold'].iloc[0]:g} up to step {int(group['last_step'].max())}; exceeded: {detail}"
+        )
+        rows.append(
+            row(
+                "Regime grid",
+                f"{group['theorem'].iloc[0]}: network = {group['linear_model'].iloc[0]} early",
+                paper,
+                CRITERIA["regimes"],
+                measured,
+                verdict(failing.empty),
+            )
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------ Figures 3/4c
+
+
+def deep_rows(discrepancy: pd.DataFrame | None) -> list[dict]:
+    """Figures 3/4c (discrepancy: dataset, arch, seed, step, metric, value): one row per
+    (data set, architecture)."""
+    paper = "small for the first ~1,000 steps"
+    if is_empty(discrepancy):
+        return [not_run("Figures 3/4c", "deep networks: relative MSE to f_lin small early", paper, CRITERIA["deep"])]
+    rel = discrepancy[(discrepancy["metric"] == "relative_mse") & (discrepancy["step"] >= 1)]
+    rows = []
+    for (dataset, arch), group in rel.groupby(["dataset", "arch"], sort=True):
+        step = nearest_step(group["step"], DEEP_STEP_LIMIT)
+        early = group[group["step"] <= DEEP_STEP_LIMIT]
+        worst = [float(part["value"].max()) for _, part in by_seed(early)]
+        at = [float(part[part["step"] == step]["value"].mean()) for _, part in by_seed(group)]
+        measured = (
+            f"max over steps 1..{int(early['step'].max())}: {mean_sd(worst, '.2%')}; "
+            f"at step {step}: {mean_sd(at, '.2%')}"
+        )
+        rows.append(
+            row(
+                "Figures 3/4c",
+                f"{arch} on {dataset}: relative MSE to f_lin small early",
+                paper,
+                CRITERIA["deep"],
+                measured,
+                verdict(max(worst) <= DEEP_MAX_RELATIVE),
+            )
+        )
+    return rows
+
+
+# ----------------------------------------------------------------------------- Figure 5
+
+
+def fig5_rows(fits: pd.DataFrame | None, activation: str, seed_fits: pd.DataFrame | None = None) -> list[dict]:
+    """Figure 5: slopes of log ||Theta1(W(0)) - Theta_lin1|| on log d (fits: the workflow's
+    fit on the mean norms; seed_fits: the same fit per seed, fig5/seed_fits.parquet)."""
+    if is_empty(fits):
+        return [
+            not_run(
+                "Figure 5",
+                f"{norm} norm of Theta1 - Theta_lin1 vs d ({activation})",
+                f"slope {FIG5_PAPER[norm]}",
+                CRITERIA["fig5"],
+            )
+            for norm in FIG5_PAPER
+        ]
+    sel = fits[(fits["kernel"] == "theta1") & (fits["activation"] == activation) & ~fits["identity_term"]]
+    per_seed = pd.DataFrame()
+    if not is_empty(seed_fits):
+        per_seed = seed_fits[
+            (seed_fits["kernel"] == "theta1") & (seed_fits["activation"] == activation) & ~seed_fits["identity_term"]
+        ]
+    rows = []
+    for norm, paper in FIG5_PAPER.items():
+        fit = sel[sel["norm"] == norm]
+        claim = f"{norm} norm of Theta1 - Theta_lin1 vs d ({activation})"
+        if fit.empty:
+            rows.append(not_run("Figure 5", claim, f"slope {paper}", CRITERIA["fig5"], "no fit in this run"))
+            continue
+        fit = fit.iloc[0]
+        slopes = per_seed[per_seed["norm"] == norm]["slope"].to_numpy() if len(per_seed) else np.array([fit["slope"]])
+        measured = (
+            f"slope {mean_sd(slopes, '.3f')} over d = {fit['d_min']}..{fit['d_max']} (fit on the mean norms: "
+            f"{fit['slope']:.3f} ± {fit['stderr']:.3f} stderr)"
+        )
+        rows.append(
+            row(
+                "Figure 5",
+                claim,
+                f"slope {paper}",
+                CRITERIA["fig5"],
+                measured,
+                verdict(abs(slopes.mean() - paper) <= FIG5_TOLERANCE),
+            )
+        )
+    return rows

@@ -1,0 +1,89 @@
+# Helpers of the deep-network rules (deep.smk): each job's params from its DeepJob, the
+# inputs of a figure, row titles and figure titles, and the start-of-run CPU cost report.
+
+from snakemake.logging import logger
+
+from earlylin.deep.jobs import FIGURES, JOB_PARAMS, dataset_entry, deep_job, network_settings
+
+DEEP = config["deep"]
+# Deep training jobs start after every other ready job: on a CPU the cheap figures come first.
+DEEP_PRIORITY = -10
+
+
+def deep_job_param(name):
+    """A param of a train_deep job: the named setting of its DeepJob (``deep.jobs``), the
+    object its script builds from the same config."""
+    return lambda wc: deep_job(DEEP, wc.dataset, wc.arch, gpu=bool(GPU_JOBS)).params()[name]
+
+
+def image_source_receipt(wildcards):
+    """The fetch receipt a data set needs (none for the bundled sources)."""
+    source = DEEP["datasets"][wildcards.dataset]["source"]
+    return expand(rules.fetch_images.output[0], source=source) if source in DOWNLOADED_SOURCES else []
+
+
+def deep_figure_inputs(datasets):
+    """The train_deep tables (losses, outputs, discrepancy) of a figure's data sets."""
+    return {
+        name: expand(rules.train_deep.output[name], dataset=datasets, arch=ARCHITECTURES, seed=DEEP["seeds"])
+        for name in ("losses", "outputs", "discrepancy")
+    }
+
+
+# Figures 3 and 4 and the offline Figure 3: config key -> (report category, title).
+DEEP_FIGURES = {
+    "fig3": ("Figure 3", "Figure 3 (Section 4.2)"),
+    "fig4": ("Figure 4", "Figure 4 (Appendix A)"),
+    "fig3_offline": ("Figure 3 (beyond the paper)", "Figure 3's experiment on bundled MNIST (no download)"),
+}
+assert set(DEEP_FIGURES) == set(FIGURES)
+
+
+def deep_dataset_label(name):
+    """A data set's row title: name, source, classes, pooling and image counts."""
+    entry = dataset_entry(DEEP, name)
+    return (
+        f"{name} ({entry['source']} {entry['classes'][0]} vs {entry['classes'][1]}, pool {entry['pool']}, "
+        f"n = {entry['n_train']} / {entry['n_test']})"
+    )
+
+
+def deep_figure_title(figure):
+    """A deep figure's title: its networks (widths per data set) and training settings."""
+    datasets = DEEP[figure]
+    fc = {network_settings(DEEP, name, "fc")["width"] for name in datasets}
+    cnn = {network_settings(DEEP, name, "cnn")["width"] for name in datasets}
+    widths, channels = (", ".join(map(str, sorted(values))) for values in (fc, cnn))
+    return (
+        f"{DEEP_FIGURES[figure][1]}: {DEEP['fc']['depth']}-hidden-layer FC (width {widths}) and CNN "
+        f"({channels} channels) with {DEEP['activation']}, batch {DEEP['batch_size']}, lr {DEEP['lr']}"
+    )
+
+
+def report_deep_cpu_cost():
+    """At the start of a real run (not a dry run, not inside a cluster job): when deep
+    networks will train on this machine's CPU, print each scheduled job's estimated hours
+    from a probe of this CPU and which ones deep.max_cpu_hours will stop. (torch is
+    imported here, at the start of a run, never while the Snakefile parses.)"""
+    if GPU_JOBS:
+        return
+    try:
+        jobs = [job for job in workflow.dag.needrun_jobs() if job.rule.name == "train_deep"]
+    except AttributeError:  # the DAG's interface changed: say nothing rather than guess
+        return
+    if not jobs:
+        return
+    import torch
+
+    from earlylin.deep.cost import cpu_cost_report, job_cost, measure_flop_rate
+    from earlylin.metrics import logged_steps
+
+    torch.set_num_threads(config["train_threads"])
+    n_logged = len(logged_steps(DEEP["max_step"], DEEP["steps_per_decade"]))
+    estimates = {}
+    for dataset, arch in sorted({(job.wildcards.dataset, job.wildcards.arch) for job in jobs}):
+        spec = deep_job(DEEP, dataset, arch)
+        rate = measure_flop_rate(spec)
+        count = sum(1 for job in jobs if (job.wildcards.dataset, job.wildcards.arch) == (dataset, arch))
+        estimates[f"{arch} on {dataset}"] = (job_cost(spec, n_logged).hours(rate), rate, count)
+    logger.warning(cpu_cost_report(estimates, DEEP["max_cpu_hours"]))

@@ -1,0 +1,35 @@
+# The report's scorecard: each claim of every figure, its criterion, the value this run
+# measured and a verdict, from the tables of every stage (included last: it reads them all).
+
+
+include: "helpers/scorecard.smk"
+
+
+rule scorecard:
+    """The report's scorecard: each quantitative claim, its criterion, the value measured
+    by this run and a verdict, computed from the tables of every figure."""
+    input:
+        **scorecard_inputs(),
+    output:
+        table=f"{RESULTS}/report/scorecard.parquet",
+        html=report(
+            f"{RESULTS}/report/scorecard.html",
+            caption="../report/scorecard.rst",
+            category="0. Scorecard",
+        ),
+    log:
+        f"{RESULTS}/logs/scorecard.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/scorecard.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            fig5_activation=FIG5["activation"],
+            skip=config["scorecard"]["skip"],
+            title="early-linear scorecard: the paper's claims, criteria, this run's values and verdicts",
+        ),
+    script:
+        "../../scripts/scorecard.py"

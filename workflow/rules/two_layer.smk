@@ -1,0 +1,359 @@
+# Section 3: two-layer networks by gradient descent against their linear models, in three
+# experiments that share their rules: Figure 1 (teacher labels, both layers), Figure 2 (a
+# norm-dependent target; f_lin against the naive linear model) and the regime x activation
+# grid (first layer, second layer, both: Theorems 3.2, 3.5, D.1). Each chain: a seeded
+# data draw -> the network by GD and its linear model in closed form (Claim C.1) -> their
+# comparison -> the figure. Figure 2 and the grid reuse Figure 1's rules (`use rule`) with
+# their own data, paths and params.
+
+
+include: "helpers/two_layer.smk"
+
+
+# ------------------------------------------------------------------------------ Figure 1
+
+
+rule teacher_data:
+    """Synthetic data (Section 3.4), Figure 1's: x ~ N(0, I_d), y = sign(f*(x)), f* a random
+    erf network. Figure 2 and the grid draw theirs with the same rule (their own target)."""
+    output:
+        f"{RESULTS}/data/teacher_d{{d}}_seed{{seed}}.npz",
+    log:
+        f"{RESULTS}/logs/teacher_data/d{{d}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/teacher_data/d{{d}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            target="teacher",
+            n_train=FIG1["n_train"],
+            n_test=FIG1["n_test"],
+            teacher_width=FIG1["teacher_width"],
+        ),
+    script:
+        "../../scripts/make_synthetic_data.py"
+
+
+rule train_two_layer:
+    """A two-layer network trained by full-batch GD (eq. 4), Figure 1's: both layers,
+    eta1 = eta2. Figure 2 and the grid train theirs with the same rule."""
+    input:
+        rules.teacher_data.output,
+    output:
+        losses=f"{RESULTS}/fig1/network_losses_d{{d}}_seed{{seed}}.parquet",
+        outputs=f"{RESULTS}/fig1/network_outputs_d{{d}}_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/train_two_layer/d{{d}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_two_layer/d{{d}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    threads: config["train_threads"]
+    resources:
+        gpu=GPU_JOBS,
+        mem_mb=4000,
+        runtime=120,
+    params:
+        **named_params(**network_params("fig1", FIG1["lr"], FIG1["lr"])),
+    script:
+        "../../scripts/train_two_layer.py"
+
+
+rule linear_model:
+    """The network's linear model (eq. 5, 9 or 11 by the learning rates; Figure 1's: f_lin,
+    eq. 11) under the same GD, in closed form (Claim C.1)."""
+    input:
+        rules.teacher_data.output,
+    output:
+        losses=f"{RESULTS}/fig1/linear_losses_d{{d}}_seed{{seed}}.parquet",
+        outputs=f"{RESULTS}/fig1/linear_outputs_d{{d}}_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/linear_model/d{{d}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/linear_model/d{{d}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(**linear_params("fig1", FIG1["lr"], FIG1["lr"])),
+    script:
+        "../../scripts/fit_linear_model.py"
+
+
+rule compare_fig1:
+    """Output MSE between network and linear model per logged step (Fig. 1c) and the logits
+    of randomly drawn test points (Fig. 1b)."""
+    input:
+        network=rules.train_two_layer.output.outputs,
+        linear=rules.linear_model.output.outputs,
+    output:
+        discrepancy=f"{RESULTS}/fig1/discrepancy_d{{d}}_seed{{seed}}.parquet",
+        logits=f"{RESULTS}/fig1/logits_d{{d}}_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/compare_fig1/d{{d}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_fig1/d{{d}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(n_samples=FIG1["n_logit_samples"]),
+    script:
+        "../../scripts/compare_outputs.py"
+
+
+rule fig1:
+    """Figure 1 (a, b, c): two-layer erf network vs its linear model (Section 3.4)."""
+    input:
+        network_losses=fig1_main_files(rules.train_two_layer.output.losses),
+        linear_losses=fig1_main_files(rules.linear_model.output.losses),
+        logits=fig1_main_files(rules.compare_fig1.output.logits),
+        discrepancy=fig1_sweep_files(rules.compare_fig1.output.discrepancy),
+    output:
+        pdf=f"{RESULTS}/figures/fig1.pdf",
+        png=report(f"{RESULTS}/figures/fig1.png", caption="../report/fig1.rst", category="Figure 1"),
+    log:
+        f"{RESULTS}/logs/fig1.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fig1.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            title=(
+                f"Figure 1: {FIG1['activation']} network, width {FIG1['width']}, "
+                f"d = {FIG1['d']}, n = {FIG1['n_train']}, lr = {FIG1['lr']}"
+            ),
+        ),
+    script:
+        "../../scripts/plot_fig1.py"
+
+
+# ------------------------------------------------------------------------------ Figure 2
+
+
+use rule teacher_data as fig2_data with:
+    output:
+        f"{RESULTS}/fig2/data_seed{{seed}}.npz",
+    log:
+        f"{RESULTS}/logs/fig2_data/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fig2_data/seed{{seed}}.tsv"
+    params:
+        **named_params(target="norm", d=FIG2["d"], n_train=FIG2["n_train"], n_test=FIG2["n_test"], teacher_width=None),
+
+
+# Figure 2's network: ReLU by default, both layers trained by GD.
+use rule train_two_layer as train_fig2 with:
+    input:
+        rules.fig2_data.output,
+    output:
+        losses=f"{RESULTS}/fig2/network_losses_seed{{seed}}.parquet",
+        outputs=f"{RESULTS}/fig2/network_outputs_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/train_fig2/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_fig2/seed{{seed}}.tsv"
+    params:
+        **named_params(**network_params("fig2", FIG2["lr"], FIG2["lr"])),
+
+
+# Figure 2's linear models: f_lin (eq. 11) or the naive one (theta1 = theta2 = 0).
+use rule linear_model as linear_fig2 with:
+    input:
+        rules.fig2_data.output,
+    output:
+        losses=f"{RESULTS}/fig2/{{model}}_losses_seed{{seed}}.parquet",
+        outputs=f"{RESULTS}/fig2/{{model}}_outputs_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/linear_fig2/{{model}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/linear_fig2/{{model}}_seed{{seed}}.tsv"
+    params:
+        **named_params(
+            **linear_params(
+                "fig2",
+                FIG2["lr"],
+                FIG2["lr"],
+                model=lambda wc: wc.model,
+                naive=lambda wc: wc.model == "naive",
+            ),
+        ),
+
+
+# Figure 2: the discrepancy of f_lin or of the naive model to the network.
+use rule compare_fig1 as compare_fig2 with:
+    input:
+        network=rules.train_fig2.output.outputs,
+        linear=rules.linear_fig2.output.outputs,
+    output:
+        discrepancy=f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet",
+        logits=f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/compare_fig2/{{model}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/compare_fig2/{{model}}_seed{{seed}}.tsv"
+    params:
+        **named_params(n_samples=FIG2["n_logit_samples"]),
+
+
+rule fig2:
+    """Figure 2: norm-dependent target; network vs f_lin (eq. 11) vs the naive linear model."""
+    input:
+        network_losses=expand(rules.train_fig2.output.losses, seed=FIG2["seeds"]),
+        linear_losses=fig2_files(rules.linear_fig2.output.losses),
+        discrepancy=fig2_files(rules.compare_fig2.output.discrepancy),
+        logits=expand(rules.compare_fig2.output.logits, model=["linear", "naive"], seed=FIG2["seeds"][0]),
+    output:
+        pdf=f"{RESULTS}/figures/fig2.pdf",
+        png=report(f"{RESULTS}/figures/fig2.png", caption="../report/fig2.rst", category="Figure 2"),
+    log:
+        f"{RESULTS}/logs/fig2.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fig2.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            title=(
+                f"Figure 2: y = ‖x‖/√d + ReLU(aᵀx); {FIG2['activation']} network, width {FIG2['width']}, "
+                f"d = {FIG2['d']}, n = {FIG2['n_train']}, lr = {FIG2['lr']}"
+            ),
+        ),
+    script:
+        "../../scripts/plot_fig2.py"
+
+
+# ------------------------------------------------------------------- regime x activation
+
+
+# The grid's data set (target from the config), shared by all its jobs.
+use rule teacher_data as regimes_data with:
+    output:
+        f"{RESULTS}/regimes/data_seed{{seed}}.npz",
+    log:
+        f"{RESULTS}/logs/regimes_data/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/regimes_data/seed{{seed}}.tsv"
+    params:
+        **named_params(
+            target=GRID["target"],
+            d=GRID["d"],
+            n_train=GRID["n_train"],
+            n_test=GRID["n_test"],
+            teacher_width=GRID["teacher_width"] if GRID["target"] == "teacher" else None,
+        ),
+
+
+# The network of one (activation, regime, seed): a regime trains the first layer
+# (Theorem 3.2), the second (Theorem 3.5) or both (Theorem D.1).
+use rule train_two_layer as train_regime with:
+    input:
+        rules.regimes_data.output,
+    output:
+        losses=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/network_losses.parquet",
+        outputs=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/network_outputs.parquet",
+    log:
+        f"{RESULTS}/logs/train_regime/{{activation}}_{{regime}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_regime/{{activation}}_{{regime}}_seed{{seed}}.tsv"
+    params:
+        **named_params(
+            **network_params(
+                "regimes",
+                lr_first=lambda wc: regime_lr(wc.regime, 0),
+                lr_second=lambda wc: regime_lr(wc.regime, 1),
+                activation=lambda wc: wc.activation,
+            ),
+        ),
+
+
+# The regime's own linear model (psi1, psi2 or psi) on the same data and GD.
+use rule linear_model as linear_regime with:
+    input:
+        rules.regimes_data.output,
+    output:
+        losses=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_losses.parquet",
+        outputs=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_outputs.parquet",
+    log:
+        f"{RESULTS}/logs/linear_regime/{{activation}}_{{regime}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/linear_regime/{{activation}}_{{regime}}_seed{{seed}}.tsv"
+    params:
+        **named_params(
+            **linear_params(
+                "regimes",
+                lr_first=lambda wc: regime_lr(wc.regime, 0),
+                lr_second=lambda wc: regime_lr(wc.regime, 1),
+                activation=lambda wc: wc.activation,
+            ),
+        ),
+
+
+rule regime_horizons:
+    """Grid summary: the discrepancy of every (activation, regime, seed) network to its
+    linear model in one table, and the agreement horizon (first logged step with relative
+    discrepancy above the threshold) of each."""
+    input:
+        network=regime_files(rules.train_regime.output.outputs),
+        linear=regime_files(rules.linear_regime.output.outputs),
+    output:
+        discrepancy=f"{RESULTS}/regimes/discrepancy.parquet",
+        horizons=f"{RESULTS}/regimes/horizons.parquet",
+    log:
+        f"{RESULTS}/logs/regime_horizons.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/regime_horizons.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            threshold=GRID["threshold"],
+            lr=GRID["lr"],
+            width=GRID["width"],
+            d=GRID["d"],
+            target=GRID["target"],
+        ),
+    script:
+        "../../scripts/regime_horizons.py"
+
+
+rule fig_regimes:
+    """Every regime (Theorems 3.2, 3.5, D.1) x activation: discrepancy and agreement horizons."""
+    input:
+        discrepancy=rules.regime_horizons.output.discrepancy,
+        horizons=rules.regime_horizons.output.horizons,
+    output:
+        pdf=f"{RESULTS}/figures/regimes.pdf",
+        png=report(f"{RESULTS}/figures/regimes.png", caption="../report/regimes.rst", category="Regime grid"),
+    log:
+        f"{RESULTS}/logs/fig_regimes.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fig_regimes.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        **named_params(
+            threshold=GRID["threshold"],
+            activations=GRID["activations"],
+            title=(
+                f"Network vs its regime's linear model: {GRID['target']} target, width {GRID['width']}, "
+                f"d = {GRID['d']}, n = {GRID['n_train']}, lr "
+                + ", ".join(f"{regime} {lr}" for regime, lr in GRID["lr"].items())
+            ),
+        ),
+    script:
+        "../../scripts/plot_regimes.py"
