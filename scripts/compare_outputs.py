@@ -3,7 +3,7 @@ logged step on test data, and the outputs of randomly drawn test points."""
 
 from earlylin.runtime import start_script, table_meta, wildcard_columns
 from earlylin.tables import OUTPUT_COLUMNS, read_table, write_table
-from earlylin.two_layer.experiments import compare_outputs
+from earlylin.two_layer.comparisons import compare_outputs
 
 log = start_script(snakemake)
 columns = wildcard_columns(snakemake)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
 from earlylin.tables import read_table, write_table
-from earlylin.two_layer.experiments import fit_power_laws, fit_power_laws_per_seed
+from earlylin.two_layer.comparisons import fit_power_laws, fit_power_laws_per_seed
 
 log = start_script(snakemake)
 norms = pd.concat([read_table(f) for f in snakemake.input], ignore_index=True)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
 from earlylin.tables import OUTPUT_COLUMNS, read_meta, read_table, write_table
-from earlylin.two_layer.experiments import compare_outputs, regime_summary
+from earlylin.two_layer.comparisons import compare_outputs, regime_summary
 
 log = start_script(snakemake)
 p = snakemake.params

@@ -5,7 +5,7 @@ import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
 from earlylin.scorecard import paper, scales
-from earlylin.scorecard.report import scorecard_html, scorecard_table
+from earlylin.scorecard.report import at_scale, scorecard_html, scorecard_table
 from earlylin.tables import read_table, write_table
 
 log = start_script(snakemake)
@@ -25,25 +25,28 @@ def table(name):
 fig1_losses = (
     None if "fig1_network" not in given else pd.concat([table("fig1_network"), table("fig1_linear")], ignore_index=True)
 )
-rows = [
-    *paper.fig1_rows(fig1_losses, table("fig1_discrepancy")),
-    *paper.fig2_rows(table("fig2_discrepancy")),
-    *paper.regime_rows(table("regime_horizons")),
-    *paper.deep_rows(table("deep_discrepancy")),
-    *paper.fig5_rows(table("fits"), p.fig5_activation, table("fig5_seed_fits")),
-    *scales.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
-    *scales.width_rows(table("scale_width"), table("scale_width_fits")),
-]
+groups = {  # each claim group's rows, then the scale it was measured at
+    "fig1": paper.fig1_rows(fig1_losses, table("fig1_discrepancy")),
+    "fig2": paper.fig2_rows(table("fig2_discrepancy")),
+    "regimes": paper.regime_rows(table("regime_horizons")),
+    "deep": paper.deep_rows(table("deep_discrepancy"), dict(p.dataset_scales)),
+    "fig5": paper.fig5_rows(table("fits"), p.fig5_activation, table("fig5_seed_fits")),
+    "horizon": scales.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
+    "width": scales.width_rows(table("scale_width"), table("scale_width_fits")),
+}
+rows = [r for group, group_rows in groups.items() for r in at_scale(group_rows, p.scales[group])]
 result = scorecard_table(rows)
 write_table(result, snakemake.output.table, rule_params(snakemake))
 with open(snakemake.output.html, "w", encoding="utf-8") as fh:
     fh.write(scorecard_html(result, p.title))
 for row in result.itertuples():
     log.info(
-        "%s | %s | %s | criterion: %s | measured: %s",
+        "%s | %s | %s | criterion: %s | measured: %s | scale: %s%s",
         row.verdict.upper(),
         row.figure,
         row.claim,
         row.criterion,
         row.measured,
+        row.scale,
+        f" | {row.note}" if row.note else "",
     )

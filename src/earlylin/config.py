@@ -218,10 +218,10 @@ def describe_error(error: jsonschema.ValidationError, schema: dict[str, Any]) ->
         return f"config key '{key}' = {value!r} is not allowed; allowed values: {allowed}"
     if kind == "type":
         expected = error.validator_value
-        types = set(expected) if isinstance(expected, list) else {expected}
-        expected = " or ".join(expected) if isinstance(expected, list) else expected
-        hint = _type_hint(value, types, error.absolute_path)
-        return f"config key '{key}' = {value!r} has the wrong type; it must be a(n) {expected}{hint}"
+        expected = expected if isinstance(expected, list) else [expected]
+        hint = _type_hint(value, set(expected), error.absolute_path)
+        wanted = " or ".join(_TYPE_NAMES.get(name, name) for name in expected)
+        return f"config key '{key}' = {value!r} has the wrong type; it must be {wanted}{hint}"
     bounds = {
         "minimum": ">=",
         "maximum": "<=",
@@ -237,6 +237,18 @@ def describe_error(error: jsonschema.ValidationError, schema: dict[str, Any]) ->
     description = _subschema(schema, error.absolute_path).get("description", "")
     hint = f" ({description})" if description else ""
     return f"config key '{key}' = {value!r}: {error.message}{hint}"
+
+
+# How a message names a JSON-schema type.
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "string": "a string",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _type_hint(value: Any, types: set[str], path) -> str:

@@ -60,12 +60,14 @@ def _set_corrupt_input_aside(previous: Any) -> Any:
         if isinstance(error, CorruptInputError) and os.path.exists(error.path):
             aside = error.path + ".corrupt"
             os.replace(error.path, aside)
-            note = (
-                f"{error.path} was moved aside to {aside}; run snakemake again and it "
-                f"regenerates the file with the rule that makes it"
+            # One instruction, not two: the file is gone already, so the error's own advice
+            # to delete it gives way to what the next run does.
+            error.args = (
+                f"cannot read {error.kind} file {error.path} ({error.reason}): it is truncated or damaged. "
+                f"It was moved aside to {aside}; run snakemake again and it regenerates the file with the "
+                f"rule that makes it",
             )
-            error.add_note(note)
-            logging.getLogger("earlylin").error(note)
+            logging.getLogger("earlylin").error(error.args[0])
         previous(kind, error, traceback)
 
     return hook

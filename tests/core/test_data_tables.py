@@ -204,3 +204,19 @@ def test_corrupt_input_error_pickles(tmp_path):
     error = CorruptInputError(tmp_path / "x.npz", "npz", EOFError("short read"))
     back = pickle.loads(pickle.dumps(error))
     assert str(back) == str(error) and back.path == error.path
+
+
+def test_a_rule_script_moves_a_corrupt_input_aside_and_gives_one_instruction(tmp_path):
+    from earlylin.runtime import _set_corrupt_input_aside
+
+    path = tmp_path / "teacher_d3_seed1.npz"
+    path.write_bytes(b"not an npz archive")
+    with pytest.raises(CorruptInputError) as info:
+        Dataset.load(path)
+    seen = []
+    hook = _set_corrupt_input_aside(lambda kind, error, traceback: seen.append(str(error)))
+    hook(CorruptInputError, info.value, None)
+    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+    (message,) = seen
+    assert f"cannot read npz file {path}" in message and f"moved aside to {path}.corrupt" in message
+    assert "run snakemake again and it regenerates the file" in message and "rm " not in message

@@ -7,7 +7,17 @@ import pytest
 import yaml
 from workflow_runs import ROOT
 
-from earlylin.deep.jobs import config_problems, dataset_entry, deep_job, figure_datasets, network_settings
+from earlylin.deep.jobs import (
+    config_problems,
+    dataset_entry,
+    dataset_label,
+    deep_job,
+    figure_datasets,
+    figure_title,
+    job_seeds,
+    network_settings,
+    networks_text,
+)
 
 DEEP = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["deep"]
 
@@ -41,11 +51,44 @@ def _problems(change):
 
 def test_asking_the_bundled_mnist_subset_for_more_than_two_digits_hold_names_key_and_limit():
     (problem,) = _problems(lambda d: d["datasets"]["mnist_subset_7x7"].update(n_train=800, n_test=201))
-    assert "'deep.datasets.mnist_subset_7x7'" in problem and "500 images per class" in problem
+    assert "'deep.datasets.mnist_subset_7x7'" in problem and "1000 images of classes 0 and 1 (500 + 500)" in problem
     assert "800 + 201 = 1001" in problem and "sum to at most 1000" in problem
     # Without its own sizes the data set takes the section's 10,000 / 2,000: said so.
     (problem,) = _problems(lambda d: [d["datasets"]["mnist_subset_7x7"].pop(k) for k in ("n_train", "n_test")])
-    assert "10000 + 2000" in problem and "now from deep.n_train" in problem
+    assert "10000 + 2000" in problem and "now from 'deep.n_train' and 'deep.n_test'" in problem
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [
+        # digits: classes of unequal size, no test split (183 threes + 174 eights)
+        (
+            {"source": "digits", "classes": [3, 8], "pool": 1, "n_train": 400, "n_test": 200},
+            "source digits has 357 images of classes 3 and 8 (183 + 174)",
+        ),
+        # CIFAR-10: 5,000 training and 1,000 test images per class
+        (
+            {"source": "cifar10", "classes": [3, 7], "pool": 4, "n_train": 10_001, "n_test": 2000},
+            "the train split of cifar10 has 10000 images of classes 3 and 7, but n_train = 10001",
+        ),
+        (
+            {"source": "cifar10", "classes": [3, 7], "pool": 4, "n_train": 100, "n_test": 2001},
+            "the test split of cifar10 has 2000 images of classes 3 and 7, but n_test = 2001",
+        ),
+        # MNIST: 980 test zeros and 1,135 test ones
+        (
+            {"source": "mnist", "classes": [0, 1], "pool": 1, "n_train": 100, "n_test": 2200},
+            "the test split of mnist has 2115 images of classes 0 and 1, but n_test = 2200 (from "
+            "'deep.datasets.probe.n_test'); lower it to at most 2115",
+        ),
+    ],
+    ids=["digits", "cifar10-train", "cifar10-test", "mnist-test"],
+)
+def test_every_source_s_sizes_are_checked_before_any_job(entry, expected):
+    problems = _problems(lambda d: d["datasets"].update(probe=dict(entry)))
+    assert any(expected in p and "'deep.datasets.probe'" in p for p in problems), problems
+    fitting = {**entry, "n_train": 300, "n_test": 50}
+    assert _problems(lambda d: [d["datasets"].update(probe=fitting), d.update(batch_size=100)]) == []
 
 
 @pytest.mark.parametrize(
@@ -59,3 +102,38 @@ def test_asking_the_bundled_mnist_subset_for_more_than_two_digits_hold_names_key
 def test_other_problems_across_keys(change, expected):
     problems = _problems(change)
     assert any(expected in p for p in problems), problems
+
+
+def test_titles_say_what_each_data_set_trained():
+    """Row titles, network texts and figure titles come from each data set's own settings:
+    overrides of the CNN's channels or the FC net's depth show, both depths are named, and
+    the image size is the pooled one."""
+    deep = copy.deepcopy(DEEP)
+    deep["datasets"]["small"] = {
+        "source": "mnist_subset",
+        "classes": [1, 7],
+        "pool": 2,
+        "n_train": 300,
+        "n_test": 200,
+        "fc": {"depth": 2},
+        "cnn": {"channels": 16, "depth": 3},
+    }
+    assert dataset_label(deep, "small") == "small (mnist_subset 1 vs 7, 14x14, n = 300 / 200)"
+    assert dataset_label(deep, "cifar10_8x8") == "cifar10_8x8 (cifar10 3 vs 7, 8x8x3, n = 10000 / 2000)"
+    assert networks_text(deep, ["cifar10_8x8"]) == "FC 4 x 512 and CNN 4 x 256 channels (3x3)"
+    assert networks_text(deep, ["cifar10_8x8", "small"]) == (
+        "FC 4 x 512 on cifar10_8x8; 2 x 512 on small and CNN 4 x 256 channels (3x3) on cifar10_8x8; "
+        "3 x 16 channels (3x3) on small"
+    )
+    deep["fig4"] = ["cifar10_8x8", "small"]
+    title = figure_title(deep, "fig4", "Figure 4 (Appendix A)")
+    assert title.startswith("Figure 4 (Appendix A): FC 4 x 512 on cifar10_8x8; 2 x 512 on small and CNN")
+    assert title.endswith("erf, batch 500, lr 1") and "[" not in title
+
+
+def test_a_network_s_seeds_override_its_data_set_s_which_override_the_section_s():
+    deep = copy.deepcopy(DEEP)
+    deep["datasets"]["mnist_subset_7x7"].update(seeds=[0, 1, 2], cnn={"channels": 128, "seeds": [5]})
+    assert job_seeds(deep, "mnist_subset_7x7", "fc") == [0, 1, 2]
+    assert job_seeds(deep, "mnist_subset_7x7", "cnn") == [5]
+    assert job_seeds(deep, "cifar10", "cnn") == deep["seeds"]

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 import torch
 
+from earlylin.deep.jobs import DeepNetworkSpec
 from earlylin.deep.networks import (
     CenteredNetwork,
     ConvolutionalNTK,
     FullyConnectedNTK,
     NTKConv2d,
     NTKLinear,
+    build_deep_network,
     empirical_ntk,
 )
 from earlylin.deep.ntk_recursion import DeepLinearCoefficients, fc_linear_coefficients
@@ -142,6 +144,19 @@ def test_same_seed_gives_identical_parameters():
         for (name, p), q, r in zip(network.named_parameters(), same_seed.parameters(), other_seed.parameters()):
             assert torch.equal(p, q), name
             assert not torch.equal(p, r), name
+
+
+@pytest.mark.parametrize("arch", ["fc", "cnn"])
+def test_one_seed_is_one_network_in_every_dtype(arch):
+    """float32 and float64 networks of the same seed differ by float32 rounding only: the
+    weights are drawn in one precision and cast (so switching deep.dtype checks the same
+    network, not another draw)."""
+    spec = DeepNetworkSpec(arch, depth=2, width=6)
+    wide, _ = build_deep_network(spec, 48, (3, 4, 4), seed=5, dtype="float64")
+    narrow, _ = build_deep_network(spec, 48, (3, 4, 4), seed=5, dtype="float32")
+    for (name, p64), p32 in zip(wide.network.named_parameters(), narrow.network.parameters()):
+        assert p32.dtype == torch.float32 and torch.equal(p64.to(torch.float32), p32), name
+        assert not torch.equal(p64, p32.double()), name  # the float64 weights are not float32 values
 
 
 def test_output_shapes_and_flattened_inputs():

@@ -395,9 +395,13 @@ def test_tables_match_brute_force_measurements(rng):
     linear = network + 0.1 * rng.standard_normal((3, n_test))
     record = DeepSGDRecord(steps, np.array([0.5, 0.4, 0.3]), np.array([0.5, 0.45, 0.35]), network, linear)
     losses, outputs, discrepancy = deep_sgd_tables(record, y_test, X_test, "fc", "fc_linear")
-    assert list(losses.columns) == ["model", "step", "split", "part", "metric", "value"]
+    assert list(losses.columns) == ["model", "step", "split", "part", "metric", "value", "vlin_rank"]
     assert list(outputs.columns) == ["model", "step", "sample", "output"]
     assert len(losses) == 2 * 4 * 3 and len(outputs) == 2 * 3 * n_test
+    # dim V_lin, measured: d for generic inputs, less when inputs are tied (a repeated column)
+    assert set(losses["vlin_rank"].dropna()) == {d}
+    tied = np.hstack([X_test, X_test[:, :1]])
+    assert set(deep_sgd_tables(record, y_test, tied, "fc", "fc_linear")[0]["vlin_rank"].dropna()) == {d}
     for model, values, train in (
         ("fc", network, record.network_train_loss),
         ("fc_linear", linear, record.linear_train_loss),

@@ -29,6 +29,7 @@ from earlylin.deep.images import (
     preprocess_images,
     two_class_subset,
 )
+from earlylin.deep.sources import CLASS_COUNTS
 
 CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
 MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
@@ -294,3 +295,10 @@ def test_mnist_subset_pooling_matches_block_means(mnist_subset, pool, shape):
 def test_mnist_subset_split_larger_than_two_digits_is_refused(mnist_subset):
     with pytest.raises(ValueError, match="has only 1000 .*500 of class 0, 500 of class 1"):
         image_dataset("mnist_subset", "unused", (0, 1), 800, 201, 1, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("source", ["mnist_subset", "digits"])
+def test_the_class_counts_the_config_check_uses_are_the_bundled_data_s(source):
+    loader = {"mnist_subset": load_mnist_subset_images, "digits": load_digits_images}[source]
+    _, labels = loader()
+    assert tuple(np.bincount(labels, minlength=10)) == CLASS_COUNTS[source]["pooled"]

@@ -7,8 +7,8 @@ import pytest
 
 from earlylin.scorecard import paper, scales
 from earlylin.scorecard.criteria import FAILS, HOLDS, NOT_RUN
-from earlylin.scorecard.report import scorecard_html, scorecard_table
-from earlylin.two_layer.experiments import fit_power_laws_per_seed
+from earlylin.scorecard.report import at_scale, scorecard_html, scorecard_table
+from earlylin.two_layer.comparisons import fit_power_laws_per_seed
 
 STEPS = np.array([0, 1, 10, 100, 1000, 3000])
 
@@ -97,6 +97,8 @@ def test_regime_rows_per_regime():
                 horizon=h,
                 reached=h == h,
                 last_step=4000,
+                relative_mse_first=0.23 if h == 1.0 else 0.01,
+                relative_mse_last=0.02 if h == 1.0 else 0.01,
                 theorem=t,
                 linear_model=lm,
             )
@@ -111,6 +113,9 @@ def test_regime_rows_per_regime():
     first, second = paper.regime_rows(horizons)
     assert first["verdict"] == HOLDS and "4 of 4" in first["measured"]
     assert second["verdict"] == FAILS and "erf (seed 0) at step 1" in second["measured"]
+    # the note says what the failing runs show: above the threshold from the start, within it later
+    assert "erf (seed 0): relative MSE 0.23 at step 1, 0.02 at step 4000: above 0.1 from the start" in second["note"]
+    assert first["note"] == ""
     assert paper.regime_rows(None)[0]["verdict"] == NOT_RUN
 
 
@@ -134,6 +139,14 @@ def test_deep_rows_five_percent(worst, expected):
     result = paper.deep_rows(pd.concat(rows, ignore_index=True))
     assert [r["claim"].split(":")[0] for r in result] == ["cnn on mnist", "fc on mnist"]
     assert {r["verdict"] for r in result} == {expected}  # 0.5 at step 5,000 is beyond the criterion
+    if expected == FAILS:  # the worst seed is named, and where the criterion fails is said plainly
+        assert "(worst: seed 1, 7.00%)" in result[0]["measured"]
+        assert result[0]["note"].startswith(
+            "above 5% up to step 1 (seed 1), at or below it from step 10 to 1,000 in every seed: a gap that training"
+        )
+        assert "finite-width fluctuation" in result[0]["note"]
+    else:
+        assert result[0]["note"] == ""
     assert paper.deep_rows(None)[0]["verdict"] == NOT_RUN
 
 
@@ -342,9 +355,43 @@ def test_width_rows(slope, rel, expected_slope, expected_d):
 
 
 def test_table_and_html():
-    rows = [*paper.fig2_rows(_fig2(2e-3)), *paper.fig2_rows(_fig2(0.9e-3)), *paper.deep_rows(None)]
+    rows = [
+        *at_scale(paper.fig2_rows(_fig2(2e-3)), "paper"),
+        *at_scale(paper.fig2_rows(_fig2(0.9e-3)), "reduced: fig2.width 256 (paper 1024)"),
+        *at_scale(paper.deep_rows(None), "paper"),
+    ]
     table = scorecard_table(rows)
-    assert list(table.columns) == ["figure", "claim", "paper", "criterion", "measured", "verdict"]
+    assert list(table.columns) == ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
+    # a claim that fails at a reduced scale says so first
+    assert table["note"].iloc[1].startswith("Measured at a reduced scale (see scale)") and table["note"].iloc[0] == ""
     page = scorecard_html(table, "t")
     assert "<table" in page and "1 holds, 1 does not hold, 1 not run" in page
+    assert "1 of 3 claims measured at another scale than the paper's" in page
     assert page.count("#f6d5d5") == 1  # the failing verdict is coloured
+
+
+def test_scales_name_what_differs_from_the_paper_s_settings():
+    """Each claim group's scale is the run's settings against the paper's: 'paper' when
+    equal, 'reduced' (listing the keys) when a size is smaller; a deep data set is compared
+    with the one the paper's config draws in the same figure and place."""
+    import copy
+
+    import yaml
+    from workflow_runs import ROOT
+
+    from earlylin.config import validate_config
+    from earlylin.scorecard.scale import dataset_scales, group_scales
+
+    schema = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+    paper_config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    validate_config(paper_config, schema)
+    assert set(group_scales(paper_config, paper_config).values()) == {"paper"}
+    run = copy.deepcopy(paper_config)
+    run["fig1"]["width"] = 128
+    run["deep"]["datasets"]["small"] = {"source": "mnist_subset", "classes": [0, 1], "pool": 4, "n_train": 400}
+    run["deep"]["fig3"] = ["small"]
+    scales = group_scales(run, paper_config)
+    assert scales["fig1"] == "reduced: fig1.width 128 (paper 256)" and scales["fig2"] == "paper"
+    small = dataset_scales(run["deep"], paper_config["deep"])["small"]
+    assert small.startswith("reduced: source mnist_subset (paper cifar10); classes [0, 1] (paper [3, 7])")
+    assert "n_train 400 (paper 10000)" in small

@@ -3,7 +3,8 @@ import pytest
 
 from earlylin.data import teacher_dataset
 from earlylin.metrics import logged_steps
-from earlylin.two_layer.experiments import compare_outputs, fit_linear_model, train_network
+from earlylin.two_layer.comparisons import compare_outputs
+from earlylin.two_layer.experiments import fit_linear_model, train_network
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_training_is_deterministic():
 def test_fit_power_laws_recovers_exact_slopes_from_seed_means():
     import pandas as pd
 
-    from earlylin.two_layer.experiments import fit_power_laws
+    from earlylin.two_layer.comparisons import fit_power_laws
 
     d = np.array([10, 20, 40, 80, 160])
     rows = []

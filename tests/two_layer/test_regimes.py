@@ -11,7 +11,8 @@ import torch
 from earlylin.activations import gaussian_moments, get_activation
 from earlylin.data import norm_target_dataset, rng_stream, synthetic_dataset
 from earlylin.metrics import agreement_horizon, logged_steps, relative_mse
-from earlylin.two_layer.experiments import agreement_horizons, fit_linear_model, regime_summary, train_network
+from earlylin.two_layer.comparisons import agreement_horizons, regime_summary
+from earlylin.two_layer.experiments import fit_linear_model, train_network
 from earlylin.two_layer.kernels import LINEAR_FEATURES, diagonal_gap, empirical_ntk_blocks
 from earlylin.two_layer.networks import symmetric_init
 from earlylin.two_layer.regimes import REGIMES

@@ -17,7 +17,7 @@ from workflow_runs import copy_workflow, planned_jobs, snakemake
 
 pytestmark = pytest.mark.workflow
 
-DEEP_TARGET = "results/{name}/deep/cifar10_8x8/fc_seed0_{table}.parquet"
+DEEP_TARGET = "results/{name}/deep/mnist01_7x7/fc_seed0_{table}.parquet"
 TABLES = ("losses", "outputs", "discrepancy")
 # A preview FC job long enough to be interrupted (about 2,000 steps of a few ms), with a
 # checkpoint every 0.3 s.
@@ -63,7 +63,7 @@ def _wait_for(predicate, timeout=240, what="condition"):
 
 
 def _checkpoint(work, name):
-    return work / "results" / name / "deep" / "cifar10_8x8" / "fc_seed0.checkpoint.pt"
+    return work / "results" / name / "deep" / "mnist01_7x7" / "fc_seed0.checkpoint.pt"
 
 
 def _in_progress(work, name):
@@ -99,7 +99,7 @@ def _assert_tables_equal_uninterrupted(work, name):
 
 
 def _log(work, name):
-    return (work / "results" / name / "logs" / "train_deep" / "cifar10_8x8_fc_seed0.log").read_text()
+    return (work / "results" / name / "logs" / "train_deep" / "mnist01_7x7_fc_seed0.log").read_text()
 
 
 def test_sigkill_of_snakemake_and_its_job_resumes_from_the_checkpoint(work):
@@ -158,18 +158,20 @@ FIG1_CHAIN = [
 
 
 @pytest.mark.parametrize(
-    "victim, kind", [("data/teacher_d10_seed0.npz", "npz"), ("fig1/network_outputs_d10_seed0.parquet", "parquet")]
+    "victim, kind, reader",
+    [
+        ("data/teacher_d10_seed0.npz", "npz", "train_two_layer"),
+        ("fig1/network_outputs_d10_seed0.parquet", "parquet", "compare_fig1"),
+    ],
 )
-def test_a_corrupt_intermediate_is_named_and_regenerated_by_the_next_run(work, victim, kind):
+def test_a_corrupt_intermediate_is_named_and_regenerated_by_the_next_run(work, victim, kind, reader):
     (work / "corrupt.yaml").write_text("results_dir: results/corrupt\n")
     snakemake(work, *FIG1_CHAIN, overlays=["corrupt.yaml"])
     path = work / "results" / "corrupt" / victim
     with open(path, "r+b") as fh:
         fh.truncate(path.stat().st_size // 2)
     assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())  # outputs follow the umask
-    proc = snakemake(
-        work, *FIG1_CHAIN, "--forcerun", "compare_fig1", "linear_model", overlays=["corrupt.yaml"], check=False
-    )
+    proc = snakemake(work, *FIG1_CHAIN, "--forcerun", reader, overlays=["corrupt.yaml"], check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert f"cannot read {kind} file results/corrupt/{victim}" in text and "moved aside to" in text
@@ -187,9 +189,9 @@ def _umask():
 @pytest.mark.parametrize(
     "overlay, cli",
     [
-        ("fig1:\n  width: 128.0\n  d: 20.0\n  d_sweep: [10.0, 20, 40]\n", ()),  # whole floats
+        ("fig1:\n  width: 256.0\n  d: 50.0\n  d_sweep: [10.0, 20, 50]\n", ()),  # whole floats
         ("fig1:\n  lr: 5e-1\n", ()),  # YAML reads 5e-1 (no dot) as a string
-        ("", ("--config", "fig1={lr: 0.5, width: 128}")),  # nested values arrive as strings
+        ("", ("--config", "fig1={lr: 0.5, width: 256}")),  # nested values arrive as strings
     ],
 )
 def test_numbers_in_any_spelling_mean_the_same_config(work, overlay, cli):
@@ -202,10 +204,10 @@ def test_numbers_in_any_spelling_mean_the_same_config(work, overlay, cli):
 
 
 def test_a_fractional_integer_is_refused_before_any_job(work):
-    (work / "bad.yaml").write_text("fig1:\n  width: 128.5\n")
+    (work / "bad.yaml").write_text("fig1:\n  width: 256.5\n")
     proc = snakemake(work, "fig1", overlays=["bad.yaml"], check=False)
     text = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "fig1.width" in text and "128.5" in text
+    assert proc.returncode != 0 and "fig1.width" in text and "256.5" in text
     assert "rule " not in text  # nothing was scheduled
 
 

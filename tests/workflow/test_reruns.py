@@ -14,22 +14,21 @@ pytestmark = pytest.mark.workflow
 
 # Downstream jobs that every change of a section's results reruns.
 FIG1 = {"fig1": 1, "scorecard": 1, "figures": 1}
-FIG1_ALL = {"teacher_data": 3, "train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}
-FIG1_TRAIN = {"train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}
-FIG1_NET = {"train_two_layer": 3, "compare_fig1": 3, **FIG1}
+FIG1_ALL = {"teacher_data": 3, "train_two_layer": 3, "compare_fig1": 3, **FIG1}
+# the network and its linear model train in one job: a change of either reruns both
+FIG1_TRAIN = FIG1_NET = {"train_two_layer": 3, "compare_fig1": 3, **FIG1}
 FIG2 = {"fig2": 1, "scorecard": 1, "figures": 1}
-FIG2_ALL = {"fig2_data": 3, "train_fig2": 3, "linear_fig2": 6, "compare_fig2": 6, **FIG2}
-FIG2_TRAIN = {"train_fig2": 3, "linear_fig2": 6, "compare_fig2": 6, **FIG2}
-FIG2_NET = {"train_fig2": 3, "compare_fig2": 6, **FIG2}
+FIG2_ALL = {"fig2_data": 3, "train_fig2": 3, "compare_fig2": 6, **FIG2}
+FIG2_TRAIN = FIG2_NET = {"train_fig2": 3, "compare_fig2": 6, **FIG2}
 GRID = {"regime_horizons": 1, "fig_regimes": 1, "scorecard": 1, "figures": 1}
-GRID_ALL = {"regimes_data": 1, "train_regime": 9, "linear_regime": 9, **GRID}
-GRID_TRAIN = {"train_regime": 9, "linear_regime": 9, **GRID}
-GRID_NET = {"train_regime": 9, **GRID}
+GRID_ALL = {"regimes_data": 1, "train_regime": 9, **GRID}
+GRID_TRAIN = GRID_NET = {"train_regime": 9, **GRID}
 DEEP_FIGURES = {"fig3": 1, "fig4": 1, "fig3_offline": 1, "scorecard": 1, "figures": 1}
-DEEP_ALL = {"image_data": 3, "train_deep": 6, **DEEP_FIGURES}
-DEEP_TRAIN = {"train_deep": 6, **DEEP_FIGURES}
+# the preview trains 8 deep jobs: FC x 3 seeds and CNN x 1 on mnist01_7x7, FC and CNN on the two 14x14 sets
+DEEP_ALL = {"image_data": 5, "train_deep": 8, **DEEP_FIGURES}
+DEEP_TRAIN = {"train_deep": 8, **DEEP_FIGURES}
 FIG5 = {"fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}
-FIG5_ALL = {"ntk_norms": 18, **FIG5}
+FIG5_ALL = {"ntk_norms": 12, **FIG5}  # (theta1, theta) x (erf, relu) x 3 d
 HORIZON = {"horizon_summary": 1, "fig_horizon": 1, "scorecard": 1, "figures": 1}
 WIDTH = {"width_summary": 1, "fig_width": 1, "scorecard": 1, "figures": 1}
 SCALES_RUNS = {"horizon_run": 6, "width_run": 6, **HORIZON, **WIDTH}
@@ -40,7 +39,7 @@ NOTHING: dict[str, int] = {}
 # config/preview.yaml over config/config.yaml.
 CASES = {
     "device": ("cpu", NOTHING),  # auto already means the CPU here; see the README on devices
-    "train_threads": (1, NOTHING),
+    "train_threads": (2, NOTHING),
     "leaky_relu_slope": (0.05, NOTHING),  # no leaky_relu in the preview
     "fig1.activation": ("tanh", FIG1_TRAIN),
     "fig1.width": (64, FIG1_NET),
@@ -50,10 +49,10 @@ CASES = {
     "fig1.n_test": (400, FIG1_ALL),
     "fig1.teacher_width": (3, FIG1_ALL),
     "fig1.lr": (0.25, FIG1_TRAIN),
-    "fig1.max_step": (1000, FIG1_TRAIN),
+    "fig1.max_step": (500, FIG1_TRAIN),
     "fig1.steps_per_decade": (4, FIG1_TRAIN),
     "fig1.dtype": ("float64", FIG1_NET),
-    "fig1.seeds": ([0, 1], {"teacher_data": 3, "train_two_layer": 3, "linear_model": 3, "compare_fig1": 3, **FIG1}),
+    "fig1.seeds": ([0, 1], {"teacher_data": 3, "train_two_layer": 3, "compare_fig1": 3, **FIG1}),
     "fig1.n_logit_samples": (3, {"compare_fig1": 3, **FIG1}),
     "fig1.chunk_rows": (64, NOTHING),
     "fig2.activation": ("gelu", FIG2_TRAIN),
@@ -65,8 +64,8 @@ CASES = {
     "fig2.max_step": (500, FIG2_TRAIN),
     "fig2.steps_per_decade": (4, FIG2_TRAIN),
     "fig2.dtype": ("float64", FIG2_NET),
-    "fig2.seeds": ([0, 3], {"fig2_data": 1, "train_fig2": 1, "linear_fig2": 2, "compare_fig2": 2, **FIG2}),
-    "fig2.n_logit_samples": (2, {"compare_fig2": 6, **FIG2}),
+    "fig2.seeds": ([0, 3], {"fig2_data": 1, "train_fig2": 1, "compare_fig2": 2, **FIG2}),
+    "fig2.n_logit_samples": (3, {"compare_fig2": 6, **FIG2}),
     "fig2.chunk_rows": (64, NOTHING),
     "regimes.activations": (["erf", "relu"], GRID),
     "regimes.regimes": (["first", "both"], GRID),
@@ -76,39 +75,48 @@ CASES = {
     "regimes.n_train": (400, GRID_ALL),
     "regimes.n_test": (100, GRID_ALL),
     "regimes.teacher_width": (3, NOTHING),  # the target is the norm target, not a teacher
-    "regimes.lr.first": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
-    "regimes.lr.second": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
-    "regimes.lr.both": (0.25, {"train_regime": 3, "linear_regime": 3, **GRID}),
+    "regimes.lr.first": (0.25, {"train_regime": 3, **GRID}),
+    "regimes.lr.second": (0.25, {"train_regime": 3, **GRID}),
+    "regimes.lr.both": (0.25, {"train_regime": 3, **GRID}),
     "regimes.max_step": (200, GRID_TRAIN),
     "regimes.steps_per_decade": (4, GRID_TRAIN),
     "regimes.dtype": ("float64", GRID_NET),
-    "regimes.seeds": ([0, 1], {"regimes_data": 1, "train_regime": 9, "linear_regime": 9, **GRID}),
+    "regimes.seeds": ([0, 1], {"regimes_data": 1, "train_regime": 9, **GRID}),
     "regimes.threshold": (0.05, GRID),
     "regimes.chunk_rows": (64, NOTHING),
     "deep.data_root": ("elsewhere", NOTHING),  # the preview's images are bundled, not downloaded
     "deep.download": (False, NOTHING),
     "deep.n_train": (300, DEEP_ALL),
-    "deep.n_test": (150, DEEP_ALL),
-    "deep.datasets.cifar10.pool": (1, {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1}),
-    "deep.datasets.cifar10.classes": (
+    "deep.n_test": (
+        150,
+        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, "scorecard": 1, "figures": 1},
+    ),  # the 14x14 sets keep their own 400
+    "deep.datasets.mnist01_14x14.pool": (
+        1,
+        {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
+    ),
+    "deep.datasets.mnist01_14x14.classes": (
         [2, 5],
         {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
     ),
-    "deep.datasets.cifar10.source": (
-        "digits",
-        {"image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
+    "deep.datasets.mnist01_14x14.source": (
+        "mnist",  # torchvision's MNIST: its files are fetched first
+        {"fetch_images": 1, "image_data": 1, "train_deep": 2, "fig4": 1, "scorecard": 1, "figures": 1},
     ),
-    "deep.datasets.cifar10.cnn.channels": (8, {"train_deep": 1, "fig4": 1, "scorecard": 1, "figures": 1}),
-    "deep.fig3": (["cifar10_8x8", "mnist"], {"fig3": 1, "figures": 1}),
-    "deep.fig4": (["cifar10"], {"fig4": 1, "scorecard": 1, "figures": 1}),
-    "deep.fig3_offline": (["mnist"], {"fig3_offline": 1, "figures": 1}),
+    "deep.datasets.mnist01_14x14.cnn.channels": (16, {"train_deep": 1, "fig4": 1, "scorecard": 1, "figures": 1}),
+    "deep.fig3": (["mnist01_7x7", "mnist17_14x14"], {"fig3": 1, "figures": 1}),
+    "deep.fig4": (["mnist01_14x14"], {"fig4": 1, "scorecard": 1, "figures": 1}),
+    "deep.fig3_offline": (["mnist17_14x14"], {"fig3_offline": 1, "figures": 1}),
     "deep.activation": ("tanh", DEEP_TRAIN),
     # the CNN's lr matches its linear model to the FC net's. Its params' values stay the same
     # set (depth 4, filter size 3, fc_depth 4 -> 3), which Snakemake alone would not notice
     "deep.fc.depth": (3, DEEP_TRAIN),
-    "deep.fc.width": (256, {"train_deep": 3, **DEEP_FIGURES}),
+    "deep.fc.width": (256, {"train_deep": 5, **DEEP_FIGURES}),
     "deep.cnn.depth": (3, {"train_deep": 3, **DEEP_FIGURES}),
-    "deep.cnn.channels": (16, {"train_deep": 2, **DEEP_FIGURES}),  # cifar10 keeps its own 16
+    "deep.cnn.channels": (
+        16,
+        {"train_deep": 1, "fig3": 1, "fig3_offline": 1, "scorecard": 1, "figures": 1},
+    ),  # 14x14: own 16
     "deep.cnn.filter_size": (5, {"train_deep": 3, **DEEP_FIGURES}),
     "deep.lr": (0.5, DEEP_TRAIN),
     "deep.batch_size": (50, DEEP_TRAIN),
@@ -116,19 +124,22 @@ CASES = {
     "deep.steps_per_decade": (4, DEEP_TRAIN),
     "deep.dtype": ("float64", DEEP_TRAIN),
     "deep.allow_tf32": (True, NOTHING),  # TF32 exists only on NVIDIA GPUs
-    "deep.seeds": ([0, 1], DEEP_ALL),
+    "deep.seeds": (
+        [0, 1],
+        {"image_data": 2, "train_deep": 4, "fig4": 1, "scorecard": 1, "figures": 1},
+    ),  # mnist01_7x7: own seeds
     "deep.n_logit_samples": (2, {"fig3": 1, "fig4": 1, "fig3_offline": 1, "figures": 1}),
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
     "fig5.activation": ("relu", {"fig5": 1, "scorecard": 1, "figures": 1}),
     "fig5.n": (400, FIG5_ALL),
     "fig5.width": (800, FIG5_ALL),
-    "fig5.d_values": ([10, 20], FIG5),
+    "fig5.d_values": ([20, 40], FIG5),
     "fig5.seeds": ([0, 1], FIG5_ALL),
     "fig5.dtype": ("float32", FIG5_ALL),
     "fig5.compute_dtype": ("float64", FIG5_ALL),
     "fig5.chunk_units": (256, NOTHING),
-    "fig5.threads": (1, NOTHING),
+    "fig5.threads": (2, NOTHING),
     "fig5_extra.kernels": (["theta1"], {"fit_ntk_slopes": 1, "fig5": 1, "fig5_extra": 1, "scorecard": 1, "figures": 1}),
     "fig5_extra.activations": (
         ["erf"],
@@ -204,4 +215,4 @@ def test_changing_a_key_reruns_exactly_the_jobs_that_depend_on_it(workdir):
 
 def test_a_new_results_folder_reruns_everything_there(workdir):
     jobs = _planned(workdir, "results_dir", "results/elsewhere")
-    assert jobs["train_deep"] == 6 and jobs["ntk_norms"] == 18 and jobs["figures"] == 1
+    assert jobs["train_deep"] == 8 and jobs["ntk_norms"] == 12 and jobs["figures"] == 1

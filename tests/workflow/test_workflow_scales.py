@@ -11,7 +11,7 @@ pytestmark = pytest.mark.workflow
 
 def test_preview_renders_horizon_and_width_figures(workdir):
     out = workdir / "results" / "preview"
-    for name in ("horizon", "width"):
+    for name in ("fig_horizon", "fig_width"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
 

@@ -20,18 +20,39 @@ from snakemake.exceptions import WorkflowError
 SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, SRC)
 
+import yaml
+
 from earlylin.config import ConfigError, validate_config
 from earlylin.deep.jobs import ARCHITECTURES
 from earlylin.deep.sources import DOWNLOADED_SOURCES
 from earlylin.host import export_source_path, training_on_gpu
+from earlylin.scorecard.scale import PAPER, group_scales
 from earlylin.two_layer.regimes import REGIMES
 
 export_source_path(SRC)
 
+SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:
-    validate_config(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+    validate_config(config, SCHEMA)
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
+
+# The paper's settings (config/config.yaml, defaults filled in): each claim group's scale is
+# this run's settings against them (figure titles and the scorecard say when they differ).
+with open(os.path.join(workflow.basedir, "config", "config.yaml"), encoding="utf-8") as fh:
+    PAPER_CONFIG = yaml.safe_load(fh)
+validate_config(PAPER_CONFIG, SCHEMA)
+SCALES_OF_RUN = group_scales(config, PAPER_CONFIG)
+
+
+def scale_line(group):
+    """A figure title's last lines when the run is not at the paper's scale (else '')."""
+    scale = SCALES_OF_RUN[group]
+    if scale == PAPER:
+        return ""
+    kind, differences = scale.split(": ", 1)
+    return f"\n{kind} scale, not the paper's: {differences}"
+
 
 RESULTS = config["results_dir"]
 # Every rule runs its script in this environment under `--sdm conda` (path relative to

@@ -119,9 +119,12 @@ for figure, (category, _) in DEEP_FIGURES.items():
         params:
             **named_params(
                 datasets=DEEP[figure],
-                labels={name: deep_dataset_label(name) for name in DEEP[figure]},
+                labels={name: dataset_label(DEEP, name) for name in DEEP[figure]},
                 n_samples=DEEP["n_logit_samples"],
-                title=deep_figure_title(figure),
+                title=f"{figure_title(DEEP, figure, DEEP_FIGURES[figure][1])}{scale_line('deep')}",
+                # for the report's caption
+                networks=networks_text(DEEP, DEEP[figure]),
+                datasets_text="; ".join(dataset_label(DEEP, name) for name in DEEP[figure]),
             ),
         script:
             "../../scripts/plot_deep.py"

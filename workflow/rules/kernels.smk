@@ -88,7 +88,10 @@ rule fig5:
             kernels=["theta1"],
             activations=[FIG5["activation"]],
             identity_term=False,
-            title=f"Figure 5: {FIG5['activation']}, n = {FIG5['n']}, m = {FIG5['width']}, seeds {FIG5['seeds']}",
+            title=(
+                f"Figure 5: {FIG5['activation']}, n = {FIG5['n']}, m = {FIG5['width']}, "
+                f"seeds {', '.join(map(str, FIG5['seeds']))}{scale_line('fig5')}"
+            ),
         ),
     script:
         "../../scripts/plot_kernel_norms.py"
@@ -113,5 +116,5 @@ use rule fig5 as fig5_extra with:
             kernels=FIG5_EXTRA["kernels"],
             activations=FIG5_EXTRA["activations"],
             identity_term=True,
-            title=f"Kernel approximations at initialisation: n = {FIG5['n']}, m = {FIG5['width']}",
+            title=f"Kernel approximations at initialisation: n = {FIG5['n']}, m = {FIG5['width']}{scale_line('fig5')}",
         ),

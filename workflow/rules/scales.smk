@@ -166,8 +166,10 @@ rule fig_horizon:
         curves=rules.horizon_summary.output.curves,
         fits=rules.horizon_summary.output.fits,
     output:
-        pdf=f"{RESULTS}/figures/horizon.pdf",
-        png=report(f"{RESULTS}/figures/horizon.png", caption="../report/horizon.rst", category="Time and width scales"),
+        pdf=f"{RESULTS}/figures/fig_horizon.pdf",
+        png=report(
+            f"{RESULTS}/figures/fig_horizon.png", caption="../report/fig_horizon.rst", category="Time and width scales"
+        ),
     log:
         f"{RESULTS}/logs/fig_horizon.log",
     benchmark:
@@ -183,7 +185,7 @@ rule fig_horizon:
             title=(
                 f"Agreement horizon: {SCALES['target']} target, both layers trained, n = m = "
                 f"{SCALES['C']:g} d^{1 + SCALES['alpha']:g}, n_test = {SCALES['n_test']}, "
-                f"window {HORIZON['window']:g} d log d / η"
+                f"window {HORIZON['window']:g} d log d / η{scale_line('horizon')}"
             ),
         ),
     script:
@@ -196,8 +198,10 @@ rule fig_width:
         table=rules.width_summary.output.table,
         fits=rules.width_summary.output.fits,
     output:
-        pdf=f"{RESULTS}/figures/width.pdf",
-        png=report(f"{RESULTS}/figures/width.png", caption="../report/width.rst", category="Time and width scales"),
+        pdf=f"{RESULTS}/figures/fig_width.pdf",
+        png=report(
+            f"{RESULTS}/figures/fig_width.png", caption="../report/fig_width.rst", category="Time and width scales"
+        ),
     log:
         f"{RESULTS}/logs/fig_width.log",
     benchmark:
@@ -211,7 +215,7 @@ rule fig_width:
             alpha=SCALES["alpha"],
             title=(
                 f"Finite-width floor: {WIDTH['activation']} network, {SCALES['target']} target, "
-                f"n = {SCALES['C']:g} d^{1 + SCALES['alpha']:g}, lr {WIDTH['lr']:g}"
+                f"n = {SCALES['C']:g} d^{1 + SCALES['alpha']:g}, lr {WIDTH['lr']:g}{scale_line('width')}"
             ),
         ),
     script:

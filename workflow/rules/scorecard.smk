@@ -29,6 +29,8 @@ rule scorecard:
         **named_params(
             fig5_activation=FIG5["activation"],
             skip=config["scorecard"]["skip"],
+            scales=SCALES_OF_RUN,
+            dataset_scales=dataset_scales(DEEP, PAPER_CONFIG["deep"]),
             title="early-linear scorecard: the paper's claims, criteria, this run's values and verdicts",
         ),
     script:

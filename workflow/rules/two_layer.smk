@@ -2,8 +2,8 @@
 # experiments that share their rules: Figure 1 (teacher labels, both layers), Figure 2 (a
 # norm-dependent target; f_lin against the naive linear model) and the regime x activation
 # grid (first layer, second layer, both: Theorems 3.2, 3.5, D.1). Each chain: a seeded
-# data draw -> the network by GD and its linear model in closed form (Claim C.1) -> their
-# comparison -> the figure. Figure 2 and the grid reuse Figure 1's rules (`use rule`) with
+# data draw -> the network by GD and its linear model in closed form (Claim C.1), in one
+# job -> their comparison -> the figure. Figure 2 and the grid reuse Figure 1's rules (`use rule`) with
 # their own data, paths and params.
 
 
@@ -38,13 +38,17 @@ rule teacher_data:
 
 
 rule train_two_layer:
-    """A two-layer network trained by full-batch GD (eq. 4), Figure 1's: both layers,
-    eta1 = eta2. Figure 2 and the grid train theirs with the same rule."""
+    """A two-layer network trained by full-batch GD (eq. 4) and, on the same data and
+    learning rates, its linear model in closed form (eq. 5, 9 or 11 by the rates; Claim
+    C.1). Figure 1's: both layers, eta1 = eta2, f_lin of eq. 11. Figure 2 and the grid train
+    theirs with the same rule."""
     input:
         rules.teacher_data.output,
     output:
         losses=f"{RESULTS}/fig1/network_losses_d{{d}}_seed{{seed}}.parquet",
         outputs=f"{RESULTS}/fig1/network_outputs_d{{d}}_seed{{seed}}.parquet",
+        linear_losses=f"{RESULTS}/fig1/linear_losses_d{{d}}_seed{{seed}}.parquet",
+        linear_outputs=f"{RESULTS}/fig1/linear_outputs_d{{d}}_seed{{seed}}.parquet",
     log:
         f"{RESULTS}/logs/train_two_layer/d{{d}}_seed{{seed}}.log",
     benchmark:
@@ -57,31 +61,9 @@ rule train_two_layer:
         mem_mb=4000,
         runtime=120,
     params:
-        **named_params(**network_params("fig1", FIG1["lr"], FIG1["lr"])),
+        **named_params(**network_params("fig1", FIG1["lr"], FIG1["lr"]), linear_models=["linear"]),
     script:
         "../../scripts/train_two_layer.py"
-
-
-rule linear_model:
-    """The network's linear model (eq. 5, 9 or 11 by the learning rates; Figure 1's: f_lin,
-    eq. 11) under the same GD, in closed form (Claim C.1)."""
-    input:
-        rules.teacher_data.output,
-    output:
-        losses=f"{RESULTS}/fig1/linear_losses_d{{d}}_seed{{seed}}.parquet",
-        outputs=f"{RESULTS}/fig1/linear_outputs_d{{d}}_seed{{seed}}.parquet",
-    log:
-        f"{RESULTS}/logs/linear_model/d{{d}}_seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/linear_model/d{{d}}_seed{{seed}}.tsv"
-    conda:
-        ENV
-    resources:
-        **LIGHT,
-    params:
-        **named_params(**linear_params("fig1", FIG1["lr"], FIG1["lr"])),
-    script:
-        "../../scripts/fit_linear_model.py"
 
 
 rule compare_fig1:
@@ -89,7 +71,7 @@ rule compare_fig1:
     of randomly drawn test points (Fig. 1b)."""
     input:
         network=rules.train_two_layer.output.outputs,
-        linear=rules.linear_model.output.outputs,
+        linear=rules.train_two_layer.output.linear_outputs,
     output:
         discrepancy=f"{RESULTS}/fig1/discrepancy_d{{d}}_seed{{seed}}.parquet",
         logits=f"{RESULTS}/fig1/logits_d{{d}}_seed{{seed}}.parquet",
@@ -111,7 +93,7 @@ rule fig1:
     """Figure 1 (a, b, c): two-layer erf network vs its linear model (Section 3.4)."""
     input:
         network_losses=fig1_main_files(rules.train_two_layer.output.losses),
-        linear_losses=fig1_main_files(rules.linear_model.output.losses),
+        linear_losses=fig1_main_files(rules.train_two_layer.output.linear_losses),
         logits=fig1_main_files(rules.compare_fig1.output.logits),
         discrepancy=fig1_sweep_files(rules.compare_fig1.output.discrepancy),
     output:
@@ -129,7 +111,7 @@ rule fig1:
         **named_params(
             title=(
                 f"Figure 1: {FIG1['activation']} network, width {FIG1['width']}, "
-                f"d = {FIG1['d']}, n = {FIG1['n_train']}, lr = {FIG1['lr']}"
+                f"d = {FIG1['d']}, n = {FIG1['n_train']}, lr = {FIG1['lr']}{scale_line('fig1')}"
             ),
         ),
     script:
@@ -150,49 +132,31 @@ use rule teacher_data as fig2_data with:
         **named_params(target="norm", d=FIG2["d"], n_train=FIG2["n_train"], n_test=FIG2["n_test"], teacher_width=None),
 
 
-# Figure 2's network: ReLU by default, both layers trained by GD.
+# Figure 2's network (ReLU by default, both layers trained by GD), f_lin (eq. 11) and the
+# naive linear model (theta1 = theta2 = 0).
 use rule train_two_layer as train_fig2 with:
     input:
         rules.fig2_data.output,
     output:
         losses=f"{RESULTS}/fig2/network_losses_seed{{seed}}.parquet",
         outputs=f"{RESULTS}/fig2/network_outputs_seed{{seed}}.parquet",
+        linear_losses=f"{RESULTS}/fig2/linear_losses_seed{{seed}}.parquet",
+        linear_outputs=f"{RESULTS}/fig2/linear_outputs_seed{{seed}}.parquet",
+        naive_losses=f"{RESULTS}/fig2/naive_losses_seed{{seed}}.parquet",
+        naive_outputs=f"{RESULTS}/fig2/naive_outputs_seed{{seed}}.parquet",
     log:
         f"{RESULTS}/logs/train_fig2/seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_fig2/seed{{seed}}.tsv"
     params:
-        **named_params(**network_params("fig2", FIG2["lr"], FIG2["lr"])),
-
-
-# Figure 2's linear models: f_lin (eq. 11) or the naive one (theta1 = theta2 = 0).
-use rule linear_model as linear_fig2 with:
-    input:
-        rules.fig2_data.output,
-    output:
-        losses=f"{RESULTS}/fig2/{{model}}_losses_seed{{seed}}.parquet",
-        outputs=f"{RESULTS}/fig2/{{model}}_outputs_seed{{seed}}.parquet",
-    log:
-        f"{RESULTS}/logs/linear_fig2/{{model}}_seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/linear_fig2/{{model}}_seed{{seed}}.tsv"
-    params:
-        **named_params(
-            **linear_params(
-                "fig2",
-                FIG2["lr"],
-                FIG2["lr"],
-                model=lambda wc: wc.model,
-                naive=lambda wc: wc.model == "naive",
-            ),
-        ),
+        **named_params(**network_params("fig2", FIG2["lr"], FIG2["lr"]), linear_models=["linear", "naive"]),
 
 
 # Figure 2: the discrepancy of f_lin or of the naive model to the network.
 use rule compare_fig1 as compare_fig2 with:
     input:
         network=rules.train_fig2.output.outputs,
-        linear=rules.linear_fig2.output.outputs,
+        linear=f"{RESULTS}/fig2/{{model}}_outputs_seed{{seed}}.parquet",
     output:
         discrepancy=f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet",
         logits=f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet",
@@ -208,7 +172,9 @@ rule fig2:
     """Figure 2: norm-dependent target; network vs f_lin (eq. 11) vs the naive linear model."""
     input:
         network_losses=expand(rules.train_fig2.output.losses, seed=FIG2["seeds"]),
-        linear_losses=fig2_files(rules.linear_fig2.output.losses),
+        linear_losses=expand(
+            [rules.train_fig2.output.linear_losses, rules.train_fig2.output.naive_losses], seed=FIG2["seeds"]
+        ),
         discrepancy=fig2_files(rules.compare_fig2.output.discrepancy),
         logits=expand(rules.compare_fig2.output.logits, model=["linear", "naive"], seed=FIG2["seeds"][0]),
     output:
@@ -226,7 +192,7 @@ rule fig2:
         **named_params(
             title=(
                 f"Figure 2: y = ‖x‖/√d + ReLU(aᵀx); {FIG2['activation']} network, width {FIG2['width']}, "
-                f"d = {FIG2['d']}, n = {FIG2['n_train']}, lr = {FIG2['lr']}"
+                f"d = {FIG2['d']}, n = {FIG2['n_train']}, lr = {FIG2['lr']}{scale_line('fig2')}"
             ),
         ),
     script:
@@ -254,14 +220,17 @@ use rule teacher_data as regimes_data with:
         ),
 
 
-# The network of one (activation, regime, seed): a regime trains the first layer
-# (Theorem 3.2), the second (Theorem 3.5) or both (Theorem D.1).
+# The network of one (activation, regime, seed) and the regime's own linear model (psi1,
+# psi2 or psi): a regime trains the first layer (Theorem 3.2), the second (Theorem 3.5) or
+# both (Theorem D.1).
 use rule train_two_layer as train_regime with:
     input:
         rules.regimes_data.output,
     output:
         losses=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/network_losses.parquet",
         outputs=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/network_outputs.parquet",
+        linear_losses=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_losses.parquet",
+        linear_outputs=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_outputs.parquet",
     log:
         f"{RESULTS}/logs/train_regime/{{activation}}_{{regime}}_seed{{seed}}.log",
     benchmark:
@@ -274,28 +243,7 @@ use rule train_two_layer as train_regime with:
                 lr_second=lambda wc: regime_lr(wc.regime, 1),
                 activation=lambda wc: wc.activation,
             ),
-        ),
-
-
-# The regime's own linear model (psi1, psi2 or psi) on the same data and GD.
-use rule linear_model as linear_regime with:
-    input:
-        rules.regimes_data.output,
-    output:
-        losses=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_losses.parquet",
-        outputs=f"{RESULTS}/regimes/{{activation}}/{{regime}}/seed{{seed}}/linear_outputs.parquet",
-    log:
-        f"{RESULTS}/logs/linear_regime/{{activation}}_{{regime}}_seed{{seed}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/linear_regime/{{activation}}_{{regime}}_seed{{seed}}.tsv"
-    params:
-        **named_params(
-            **linear_params(
-                "regimes",
-                lr_first=lambda wc: regime_lr(wc.regime, 0),
-                lr_second=lambda wc: regime_lr(wc.regime, 1),
-                activation=lambda wc: wc.activation,
-            ),
+            linear_models=["linear"],
         ),
 
 
@@ -305,7 +253,7 @@ rule regime_horizons:
     discrepancy above the threshold) of each."""
     input:
         network=regime_files(rules.train_regime.output.outputs),
-        linear=regime_files(rules.linear_regime.output.outputs),
+        linear=regime_files(rules.train_regime.output.linear_outputs),
     output:
         discrepancy=f"{RESULTS}/regimes/discrepancy.parquet",
         horizons=f"{RESULTS}/regimes/horizons.parquet",
@@ -335,8 +283,8 @@ rule fig_regimes:
         discrepancy=rules.regime_horizons.output.discrepancy,
         horizons=rules.regime_horizons.output.horizons,
     output:
-        pdf=f"{RESULTS}/figures/regimes.pdf",
-        png=report(f"{RESULTS}/figures/regimes.png", caption="../report/regimes.rst", category="Regime grid"),
+        pdf=f"{RESULTS}/figures/fig_regimes.pdf",
+        png=report(f"{RESULTS}/figures/fig_regimes.png", caption="../report/fig_regimes.rst", category="Regime grid"),
     log:
         f"{RESULTS}/logs/fig_regimes.log",
     benchmark:
@@ -353,6 +301,7 @@ rule fig_regimes:
                 f"Network vs its regime's linear model: {GRID['target']} target, width {GRID['width']}, "
                 f"d = {GRID['d']}, n = {GRID['n_train']}, lr "
                 + ", ".join(f"{regime} {lr}" for regime, lr in GRID["lr"].items())
+                + f"{scale_line('regimes')}"
             ),
         ),
     script:

@@ -13,7 +13,7 @@ installed packages and need no download: ``mnist_subset``, the 5,000 MNIST image
 ``digits``, scikit-learn's 1,797 8x8 handwritten digits. Neither has a test split of its
 own: the train and test images are a seeded draw from the two chosen classes
 (``pooled_two_class_split``), so n_train + n_test cannot exceed the images of those two
-classes (``BUNDLED_CLASS_SIZES``).
+classes (``sources.CLASS_COUNTS``).
 
 Pipeline: ``load_*`` (uint8 images (N, C, H, W), integer labels) -> ``two_class_subset``
 (+-1 labels, seeded draw) -> ``preprocess_images`` (pool, normalise, flatten) ->

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .sources import BUNDLED_CLASS_SIZES, SOURCE_SHAPES
+from .sources import CLASS_COUNTS, SOURCE_SHAPES
 
 ARCHITECTURES = ("fc", "cnn")
 FIGURES = ("fig3", "fig4", "fig3_offline")
@@ -136,6 +136,14 @@ def network_settings(deep: Mapping[str, Any], dataset: str, arch: str) -> dict[s
     )
 
 
+def job_seeds(deep: Mapping[str, Any], dataset: str, arch: str) -> list[int]:
+    """The seeds ``arch`` trains with on ``dataset``: the network's own (``deep.datasets.<name>.fc.seeds``),
+    else the data set's (``deep.datasets.<name>.seeds``), else ``deep.seeds``. Each seed draws
+    the data set's train/test split, the initialisation and the batch order."""
+    entry = deep["datasets"][dataset]
+    return [int(s) for s in entry.get(arch, {}).get("seeds", entry.get("seeds", deep["seeds"]))]
+
+
 def pooled_shape(source: str, pool: int) -> tuple[int, int, int]:
     channels, height, width = SOURCE_SHAPES[source]
     return channels, height // pool, width // pool
@@ -171,6 +179,52 @@ def deep_job(deep: Mapping[str, Any], dataset: str, arch: str, gpu: bool = False
     )
 
 
+def dataset_label(deep: Mapping[str, Any], name: str) -> str:
+    """A data set's row title, from its own settings: name, source, classes, the image size
+    after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)'."""
+    entry = dataset_entry(deep, name)
+    channels, height, width = pooled_shape(entry["source"], entry["pool"])
+    size = f"{height}x{width}" + (f"x{channels}" if channels > 1 else "")
+    first, second = entry["classes"]
+    return f"{name} ({entry['source']} {first} vs {second}, {size}, n = {entry['n_train']} / {entry['n_test']})"
+
+
+def _network_text(arch: str, settings: Mapping[str, int | None]) -> str:
+    if arch == "fc":
+        return f"FC {settings['depth']} x {settings['width']}"
+    q = settings["filter_size"]
+    return f"CNN {settings['depth']} x {settings['width']} channels ({q}x{q})"
+
+
+def networks_text(deep: Mapping[str, Any], datasets: Iterable[str]) -> str:
+    """The networks a figure trains, from each data set's own settings (depth x width, the
+    CNN's channels and filter), naming the data sets where they differ:
+    'FC 4 x 512 and CNN 4 x 16 channels (3x3) on a; 4 x 32 channels (3x3) on b'."""
+    datasets = list(datasets)
+    parts = []
+    for arch in ARCHITECTURES:
+        by_text: dict[str, list[str]] = {}
+        for name in datasets:
+            by_text.setdefault(_network_text(arch, network_settings(deep, name, arch)), []).append(name)
+        if len(by_text) == 1:
+            parts.append(next(iter(by_text)))
+            continue
+        head = arch.upper() + " "
+        parts.append(
+            head + "; ".join(f"{text.removeprefix(head)} on {', '.join(names)}" for text, names in by_text.items())
+        )
+    return " and ".join(parts)
+
+
+def figure_title(deep: Mapping[str, Any], figure: str, heading: str) -> str:
+    """A deep figure's title: ``heading``, its networks (``networks_text``), the activation
+    and the SGD settings."""
+    return (
+        f"{heading}: {networks_text(deep, deep[figure])}, {deep['activation']}, "
+        f"batch {deep['batch_size']}, lr {deep['lr']:g}"
+    )
+
+
 def figure_datasets(deep: Mapping[str, Any], figures: Iterable[str] = FIGURES) -> list[str]:
     """The data sets drawn by ``figures`` (sorted, each once)."""
     return sorted({name for figure in figures for name in deep.get(figure) or []})
@@ -178,8 +232,9 @@ def figure_datasets(deep: Mapping[str, Any], figures: Iterable[str] = FIGURES) -
 
 def config_problems(deep: Mapping[str, Any]) -> list[str]:
     """Checks of the deep section that span keys (the schema cannot express them): every
-    figure names defined data sets; a bundled source holds the images asked for; pooling
-    divides the image size; the batch fits in the training set."""
+    figure names defined data sets; every data set's two classes hold the images it asks for
+    (``sources.CLASS_COUNTS``, for every source); pooling divides the image size; the batch
+    fits in the training set."""
     datasets = deep.get("datasets") or {}
     problems = [
         f"config key 'deep.{figure}' names data set {name!r}, which 'deep.datasets' does not define; "
@@ -191,15 +246,7 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
     for name in sorted(datasets):
         entry = dataset_entry(deep, name)
         key = f"deep.datasets.{name}"
-        per_class = BUNDLED_CLASS_SIZES.get(entry["source"])
-        if per_class is not None and entry["n_train"] + entry["n_test"] > 2 * per_class:
-            where = "n_train" if "n_train" in deep["datasets"][name] else "deep.n_train"
-            problems.append(
-                f"config key '{key}': source {entry['source']} has {per_class} images per class, so two "
-                f"classes hold {2 * per_class} images for train and test together, but n_train + n_test = "
-                f"{entry['n_train']} + {entry['n_test']} = {entry['n_train'] + entry['n_test']}; lower "
-                f"'{key}.n_train' / '{key}.n_test' (now from {where}) so that they sum to at most {2 * per_class}"
-            )
+        problems += _size_problems(deep, name, entry, key)
         _, height, width = SOURCE_SHAPES[entry["source"]]
         if height % entry["pool"] or width % entry["pool"]:
             divisors = [k for k in range(1, height + 1) if height % k == 0 and width % k == 0]
@@ -211,5 +258,36 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"config key 'deep.batch_size' = {deep['batch_size']} exceeds the {entry['n_train']} "
                 f"training images of data set {name!r} ('{key}'); lower it or use more images"
+            )
+    return problems
+
+
+def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any], key: str) -> list[str]:
+    """Whether the data set's two classes hold n_train + n_test images (a source without a
+    test split) or n_train training and n_test test images (one with)."""
+    counts = CLASS_COUNTS[entry["source"]]
+    first, second = entry["classes"]
+    origin = {
+        part: f"'{key}.{part}'" if part in deep["datasets"][name] else f"'deep.{part}'"
+        for part in ("n_train", "n_test")
+    }
+    if "pooled" in counts:
+        held = counts["pooled"][first] + counts["pooled"][second]
+        asked = entry["n_train"] + entry["n_test"]
+        if asked <= held:
+            return []
+        return [
+            f"config key '{key}': source {entry['source']} has {held} images of classes {first} and {second} "
+            f"({counts['pooled'][first]} + {counts['pooled'][second]}) for train and test together, but n_train + "
+            f"n_test = {entry['n_train']} + {entry['n_test']} = {asked}; lower n_train / n_test (now from "
+            f"{origin['n_train']} and {origin['n_test']}) so that they sum to at most {held}"
+        ]
+    problems = []
+    for part, split in (("n_train", "train"), ("n_test", "test")):
+        held = counts[split][first] + counts[split][second]
+        if entry[part] > held:
+            problems.append(
+                f"config key '{key}': the {split} split of {entry['source']} has {held} images of classes {first} "
+                f"and {second}, but {part} = {entry[part]} (from {origin[part]}); lower it to at most {held}"
             )
     return problems

@@ -50,8 +50,10 @@ def _make_generator(seed: int | torch.Generator) -> torch.Generator:
 
 
 def _standard_normal(shape: tuple[int, ...], generator: torch.Generator, dtype: torch.dtype) -> nn.Parameter:
-    """N(0, 1) weights drawn on the CPU, so the draw does not depend on the device."""
-    return nn.Parameter(torch.randn(shape, generator=generator, dtype=dtype))
+    """N(0, 1) weights drawn on the CPU in float64 and rounded to ``dtype``: the draw depends
+    on neither the device nor the dtype, so one seed is one network in any precision (a
+    float32 network's weights are its float64 twin's, rounded)."""
+    return nn.Parameter(torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype))
 
 
 class NTKLinear(nn.Module):

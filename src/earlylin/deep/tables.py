@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..metrics import half_mse, vlin_loss_parts
+from ..metrics import half_mse, input_span_basis, vlin_loss_parts
 from ..tables import discrepancy_rows, loss_rows, output_rows
 from .sgd_state import DeepSGDRecord
 
@@ -23,7 +23,8 @@ def loss_part_rows(
 ) -> pd.DataFrame:
     """Rows (model, step, split, part, metric='loss', value) of one model (Figure 3a): part
     'total' for the train and the test loss; for the test split also 'v_lin' and
-    'complement' (``metrics.vlin_loss_parts``) when d < n_test."""
+    'complement' (``metrics.vlin_loss_parts``) when d < n_test, with ``vlin_rank``, the
+    dimension of V_lin as measured (the rank of the test inputs)."""
 
     def with_part(rows: pd.DataFrame, part: str) -> pd.DataFrame:
         return rows.assign(part=part)[list(LOSS_PART_COLUMNS)]
@@ -34,9 +35,10 @@ def loss_part_rows(
     ]
     parts = vlin_loss_parts(test_outputs, y_test, X_test)
     if parts is not None:
+        rank = input_span_basis(X_test).shape[1]  # dim V_lin: below d where pixels are constant or tied
         frames += [
-            with_part(loss_rows(model, steps, "test", parts[0]), "v_lin"),
-            with_part(loss_rows(model, steps, "test", parts[1]), "complement"),
+            with_part(loss_rows(model, steps, "test", parts[0]), "v_lin").assign(vlin_rank=rank),
+            with_part(loss_rows(model, steps, "test", parts[1]), "complement").assign(vlin_rank=rank),
         ]
     return pd.concat(frames, ignore_index=True)
 

@@ -7,7 +7,8 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from .style import log_log, mean_band, seeds_note, set_style
+from ..scorecard.criteria import FIG5_PAPER
+from .style import log_log, mean_band, plain_log_ticks, seeds_note, set_style, suptitle
 
 KERNEL_LABELS = {
     "theta1": "Θ1(W(0)) − Θlin1",
@@ -55,12 +56,35 @@ def plot_kernel_norms(
                 "norm",
                 f"{activation}: {KERNEL_LABELS[kernel]}  (fit over d = {fit['d_min']}..{fit['d_max']})",
             )
+            if kernel == "theta1" and activation == "erf":  # Figure 5's own: the paper's slopes to compare
+                for norm, slope in FIG5_PAPER.items():
+                    _paper_slope(ax, panel[~panel["identity_term"] & (panel["norm"] == norm)].iloc[0], norm, slope)
             d_values = sorted(sel["d"].unique())
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xticks(d_values, [str(d) for d in d_values])  # one label per measured d
-            ax.legend(fontsize="small")
-    fig.suptitle(title + seeds_note(norms).replace("band", "error bars"))
+            plain_log_ticks(ax.yaxis)
+            ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
+    note = seeds_note(norms).replace("band", "error bars")
+    if identity_term:
+        note += "\nhollow markers, dashed lines: the linear kernel plus the diagonal gap c·I (for Θ1, c = γ − ζ²)"
+    suptitle(fig, title + note)
     return fig
+
+
+def _paper_slope(ax: plt.Axes, fit: pd.Series, norm: str, slope: float) -> None:
+    """The paper's fitted slope (Figure 5) as a dotted line through the middle of this
+    run's fitted line, for comparison."""
+    d_grid = np.geomspace(fit["d_min"], fit["d_max"], 20)
+    middle = np.sqrt(fit["d_min"] * fit["d_max"])
+    at_middle = np.exp(fit["intercept"]) * middle ** fit["slope"]
+    ax.plot(
+        d_grid,
+        at_middle * (d_grid / middle) ** slope,
+        color=NORM_COLORS[norm],
+        ls=":",
+        lw=1.5,
+        label=f"{norm}: the paper's slope {slope}",
+    )
 
 
 def _norm_series(
@@ -84,7 +108,7 @@ def _norm_series(
     )
     d_grid = np.geomspace(stats.index.min(), stats.index.max(), 50)
     seeds_sd = f"; sd over seeds {spread[norm]:.3f}" if norm in spread else ""
-    suffix = " (+cI)" if with_identity else ""
+    suffix = " with + c·I" if with_identity else ""
     ax.plot(
         d_grid,
         np.exp(fit["intercept"]) * d_grid ** fit["slope"],

@@ -13,7 +13,16 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 
 from ..fits import slope_text
-from .style import BAND, log_log, mean_band, n_seeds, plot_mean_band, seeds_note, set_style
+from .style import (
+    BAND,
+    log_log,
+    mean_band,
+    n_seeds,
+    plot_mean_band,
+    seeds_note,
+    set_style,
+    suptitle,
+)
 
 THRESHOLD_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
 LR_MARKERS = ["o", "s", "D", "^"]
@@ -85,7 +94,7 @@ def plot_horizon(
     for j, activation in enumerate(activations):
         _discrepancy_panel(axes[0][j], curves[curves["activation"] == activation], activation, style)
         _horizon_panel(axes[1][j], horizons, fits, activation, style)
-    fig.suptitle(title + seeds_note(horizons).replace("band", "error bars"))
+    suptitle(fig, title + seeds_note(horizons).replace("band", "error bars"))
     return fig
 
 
@@ -101,6 +110,13 @@ class _HorizonStyle:
     colours: dict[float, str]
     d_colours: dict[int, tuple]
     several_seeds: bool
+
+    def dodge(self, lr: float, threshold: float) -> float:
+        """A factor on d ln d that sets the markers of each (lr, threshold) a little apart,
+        so that none hides another at the same d."""
+        combos = [(a, t) for a in self.lrs for t in self.thresholds]
+        index = combos.index((lr, threshold))
+        return 1.0 + 0.04 * (index - (len(combos) - 1) / 2)
 
     @classmethod
     def of(cls, horizons: pd.DataFrame, thresholds: list[float]) -> _HorizonStyle:
@@ -132,7 +148,7 @@ def _discrepancy_panel(ax: plt.Axes, curves: pd.DataFrame, activation: str, styl
     handles, _ = ax.get_legend_handles_labels()
     handles += [Line2D([], [], color="k", ls=ls, label=f"{split} points") for split, ls in SPLIT_STYLES.items()]
     handles += [Line2D([], [], color=style.colours[t], ls=":", label=f"threshold {t:g}") for t in style.thresholds]
-    ax.legend(handles=handles, fontsize="x-small", ncol=2, loc="best")
+    ax.legend(handles=handles, fontsize="small", ncol=2, loc="best")
     log_log(
         ax,
         "η t / (d ln d)",
@@ -162,10 +178,11 @@ def _horizon_panel(
         ax.plot(x, x, color="0.5", ls=":", lw=1)
     ax.legend(
         handles=handles + _horizon_key(style),
-        fontsize="x-small",
+        fontsize="small",
         loc="upper center",
         bbox_to_anchor=(0.5, -0.16),
         ncol=2,
+        frameon=False,
     )
     log_log(
         ax,
@@ -196,7 +213,7 @@ def _t_lin_series(ax: plt.Axes, horizons: pd.DataFrame, fit: pd.DataFrame, lr: f
     if not len(fit):
         return []
     _fit_line(ax, fit.iloc[0], color="k", ls="-", label=None)
-    label = f"η T_lin, η = {lr:g}: " + _slope_text(fit.iloc[0])
+    label = f"η T_lin, η {lr:g}: " + _slope_text(fit.iloc[0])
     return [Line2D([], [], color="k", marker=style.markers[lr], label=label)]
 
 
@@ -207,6 +224,7 @@ def _t_agree_series(
     seeds, unreached ones at the window's end (triangles), the fit; its legend entry."""
     colour = style.colours[threshold]
     face = colour if split == "train" else "none"
+    pts = pts.assign(x=pts["x"] * style.dodge(lr, threshold))
     got = pts[pts["n"] > 0]
     yerr = [got["mean"] - got["lo"], got["hi"] - got["mean"]]
     marker = style.markers[lr]
@@ -216,7 +234,7 @@ def _t_agree_series(
     if not len(fit):
         return []
     _fit_line(ax, fit.iloc[0], color=colour, ls=SPLIT_STYLES[split], label=None)
-    label = f"η T_agree, {split}, τ = {threshold:g}, η = {lr:g}: " + _slope_text(fit.iloc[0])
+    label = f"η T_agree {split}, τ {threshold:g}, η {lr:g}: " + _slope_text(fit.iloc[0])
     return [Line2D([], [], color=colour, ls=SPLIT_STYLES[split], marker=marker, mfc=face, label=label)]
 
 
@@ -284,15 +302,9 @@ def plot_width(
         ]
         if reference_width and widths[0] <= reference_width <= widths[-1]:
             handles.append(Line2D([], [], color="0.6", lw=3, alpha=0.4, label=f"m = {reference_width} (Figure 1)"))
-        ax.legend(handles=handles, fontsize="x-small", loc="lower left")
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="width m",
-            title=f"step {step}",
-            ylabel="E(f − f_lin)² / E f²  on test" if step == steps[0] else "",
-        )
+        ax.legend(handles=handles, fontsize="small", loc="lower left")
+        log_log(ax, "width m", "E(f − f_lin)² / E f²  on test" if step == steps[0] else "", f"step {step}")
         ax.set_xticks(widths, [str(w) for w in widths], rotation=45)
         ax.minorticks_off()
-    fig.suptitle(title + seeds_note(table))
+    suptitle(fig, title + seeds_note(table))
     return fig

@@ -4,6 +4,7 @@ and the panel of a few test outputs against steps."""
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
@@ -31,9 +33,33 @@ def save_figure(fig: plt.Figure, pdf_path: str | os.PathLike, png_path: str | os
     plt.close(fig)
 
 
+def suptitle(fig: plt.Figure, text: str) -> None:
+    """The figure's title, every line wrapped to the figure's width (about 12 characters an
+    inch), so that a long note does not widen the figure."""
+    width = max(40, int(12 * fig.get_figwidth()))
+    fig.suptitle("\n".join(part for line in text.split("\n") for part in (textwrap.wrap(line, width) or [""])))
+
+
 def log_log(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> None:
-    """Log-scaled x and y axes with their labels and the panel's title."""
+    """Log-scaled x and y axes with their labels and the panel's title; y ticks as plain
+    numbers (call it after the panel is drawn)."""
     ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+    plain_log_ticks(ax.yaxis)
+
+
+def plain_log_ticks(axis) -> None:
+    """Tick labels of a log axis as plain numbers (30, 0.5), not as 3×10¹. Where fewer than
+    two powers of ten fall in view, the axis also labels 2 and 5 times them (and only those,
+    so that labels do not crowd)."""
+    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    axis.set_major_formatter(plain)
+    low, high = sorted(axis.get_view_interval())
+    majors = np.floor(np.log10(high)) - np.ceil(np.log10(low)) + 1 if low > 0 else 2
+    if majors < 2:
+        axis.set_minor_locator(matplotlib.ticker.LogLocator(base=10, subs=(2.0, 5.0)))
+        axis.set_minor_formatter(plain)
+    else:
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def positive_steps(df: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,16 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 
 from ..two_layer.regimes import REGIMES
-from .style import log_log, n_seeds, plot_mean_band, plot_test_outputs, positive_steps, seeds_note, set_style
+from .style import (
+    log_log,
+    n_seeds,
+    plot_mean_band,
+    plot_test_outputs,
+    positive_steps,
+    seeds_note,
+    set_style,
+    suptitle,
+)
 
 MODEL_COLORS = {"network": "#1f77b4", "linear": "#d62728", "naive": "#7f7f7f"}
 
@@ -58,7 +67,7 @@ def plot_fig1(losses: pd.DataFrame, logits: pd.DataFrame, discrepancy: pd.DataFr
         plot_mean_band(ax, disc[disc["d"] == d], "step", "value", color=colour, label=f"d = {int(d)}")
     ax.legend(title=None)
     log_log(ax, "step", "MSE(network, linear) on test", "(c) discrepancy for various d")
-    fig.suptitle(title + seeds_note(losses, discrepancy))
+    suptitle(fig, title + seeds_note(losses, discrepancy))
     return fig
 
 
@@ -90,7 +99,7 @@ def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFr
     test = positive_steps(losses[losses["split"] == "test"])
     _plot_models(ax, test, models)
     ax.legend(fontsize="small")
-    ax.set(xscale="log", yscale="log", xlabel="step", ylabel="test loss  (1/2n) Σ (f - y)²", title="(a) test losses")
+    log_log(ax, "step", "test loss  (1/2n) Σ (f - y)²", "(a) test losses")
 
     ax = axes[1]
     mse = positive_steps(discrepancy[discrepancy["metric"] == "output_mse"])
@@ -108,7 +117,7 @@ def plot_fig2(losses: pd.DataFrame, discrepancy: pd.DataFrame, logits: pd.DataFr
         "(c) outputs of random test points",
         several_seeds=n_seeds(discrepancy) > 1,
     )
-    fig.suptitle(title + seeds_note(losses, discrepancy))
+    suptitle(fig, title + seeds_note(losses, discrepancy))
     return fig
 
 
@@ -142,17 +151,14 @@ def plot_regimes(
                 ax, part[part["activation"] == activation], "step", "value", color=palette[activation], label=activation
             )
         ax.axhline(threshold, color="k", ls=":", lw=1)
-        ax.set(
-            xscale="log",
-            yscale="log",
-            xlabel="step",
-            title=REGIMES[regime].title,
-            ylabel="E(f − f_lin)² / E f²  on test" if regime == regimes[0] else "",
-        )
-    axes[0].legend(title=f"activation  (dotted: threshold {threshold:g})", fontsize="small")
+        log_log(ax, "step", "E(f − f_lin)² / E f²  on test" if regime == regimes[0] else "", REGIMES[regime].title)
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="k", ls=":", lw=1))
+    labels.append(f"threshold {threshold:g}")
+    fig.legend(handles, labels, title="activation", loc="outside lower center", ncol=len(labels), fontsize="small")
 
     _horizon_heatmap(axes[-1], horizons, activations, regimes, threshold)
-    fig.suptitle(title + seeds_note(discrepancy, horizons))
+    suptitle(fig, title + seeds_note(discrepancy, horizons))
     return fig
 
 

@@ -41,7 +41,7 @@ The criteria (``CRITERIA``), one per claim:
 from __future__ import annotations
 
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
-COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict"]
+COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
 GROUPS = ("fig1", "fig2", "regimes", "deep", "fig5", "horizon", "width")
 

@@ -13,8 +13,12 @@ def verdict(ok: bool) -> str:
     return HOLDS if ok else FAILS
 
 
-def row(figure: str, claim: str, paper: str, criterion: str, measured: str, result: str) -> dict:
-    return dict(figure=figure, claim=claim, paper=paper, criterion=criterion, measured=measured, verdict=result)
+def row(figure: str, claim: str, paper: str, criterion: str, measured: str, result: str, note: str = "") -> dict:
+    """One claim: where the paper makes it, the criterion, what this run measured, the
+    verdict and, where it does not hold, a plain sentence on what the measurement shows."""
+    return dict(
+        figure=figure, claim=claim, paper=paper, criterion=criterion, measured=measured, verdict=result, note=note
+    )
 
 
 def not_run(
@@ -36,3 +40,11 @@ def by_seed(df: pd.DataFrame) -> pd.core.groupby.DataFrameGroupBy | list:
 
 def is_empty(df: pd.DataFrame | None) -> bool:
     return df is None or len(df) == 0
+
+
+def worst_seed(values: dict[int, float], fmt: str = ".2%") -> str:
+    """'worst: seed 1, 11.70%' for the largest of per-seed values ('' with one seed)."""
+    if len(values) < 2:
+        return ""
+    seed = max(values, key=values.get)
+    return f"worst: seed {seed}, {format(values[seed], fmt)}"

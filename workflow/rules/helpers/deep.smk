@@ -3,7 +3,16 @@
 
 from snakemake.logging import logger
 
-from earlylin.deep.jobs import FIGURES, JOB_PARAMS, dataset_entry, deep_job, network_settings
+from earlylin.deep.jobs import (
+    FIGURES,
+    JOB_PARAMS,
+    dataset_entry,
+    dataset_label,
+    deep_job,
+    figure_title,
+    job_seeds,
+    networks_text,
+)
 
 DEEP = config["deep"]
 # Deep training jobs start after every other ready job: on a CPU the cheap figures come first.
@@ -23,9 +32,17 @@ def image_source_receipt(wildcards):
 
 
 def deep_figure_inputs(datasets):
-    """The train_deep tables (losses, outputs, discrepancy) of a figure's data sets."""
+    """The train_deep tables (losses, outputs, discrepancy) of a figure's data sets: every
+    architecture on every data set, with its seeds (``job_seeds``)."""
     return {
-        name: expand(rules.train_deep.output[name], dataset=datasets, arch=ARCHITECTURES, seed=DEEP["seeds"])
+        name: [
+            path
+            for dataset in datasets
+            for arch in ARCHITECTURES
+            for path in expand(
+                rules.train_deep.output[name], dataset=dataset, arch=arch, seed=job_seeds(DEEP, dataset, arch)
+            )
+        ]
         for name in ("losses", "outputs", "discrepancy")
     }
 
@@ -37,27 +54,6 @@ DEEP_FIGURES = {
     "fig3_offline": ("Figure 3 (beyond the paper)", "Figure 3's experiment on bundled MNIST (no download)"),
 }
 assert set(DEEP_FIGURES) == set(FIGURES)
-
-
-def deep_dataset_label(name):
-    """A data set's row title: name, source, classes, pooling and image counts."""
-    entry = dataset_entry(DEEP, name)
-    return (
-        f"{name} ({entry['source']} {entry['classes'][0]} vs {entry['classes'][1]}, pool {entry['pool']}, "
-        f"n = {entry['n_train']} / {entry['n_test']})"
-    )
-
-
-def deep_figure_title(figure):
-    """A deep figure's title: its networks (widths per data set) and training settings."""
-    datasets = DEEP[figure]
-    fc = {network_settings(DEEP, name, "fc")["width"] for name in datasets}
-    cnn = {network_settings(DEEP, name, "cnn")["width"] for name in datasets}
-    widths, channels = (", ".join(map(str, sorted(values))) for values in (fc, cnn))
-    return (
-        f"{DEEP_FIGURES[figure][1]}: {DEEP['fc']['depth']}-hidden-layer FC (width {widths}) and CNN "
-        f"({channels} channels) with {DEEP['activation']}, batch {DEEP['batch_size']}, lr {DEEP['lr']}"
-    )
 
 
 def report_deep_cpu_cost():

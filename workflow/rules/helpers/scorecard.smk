@@ -1,7 +1,9 @@
 # Helpers of the scorecard rule (scorecard.smk).
 
 from earlylin.deep.jobs import figure_datasets
+
 from earlylin.scorecard.criteria import GROUPS
+from earlylin.scorecard.scale import dataset_scales
 
 
 def scorecard_inputs():
@@ -10,7 +12,7 @@ def scorecard_inputs():
     groups = {
         "fig1": dict(
             fig1_network=fig1_main_files(rules.train_two_layer.output.losses),
-            fig1_linear=fig1_main_files(rules.linear_model.output.losses),
+            fig1_linear=fig1_main_files(rules.train_two_layer.output.linear_losses),
             fig1_discrepancy=fig1_sweep_files(rules.compare_fig1.output.discrepancy),
         ),
         "fig2": dict(fig2_discrepancy=fig2_files(rules.compare_fig2.output.discrepancy)),

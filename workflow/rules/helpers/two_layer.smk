@@ -1,5 +1,5 @@
 # Helpers of the two-layer rules (two_layer.smk): the config sections, the params of a
-# training or linear-model job, and the files of each figure.
+# training job, and the files of each figure.
 
 FIG1 = config["fig1"]
 FIG2 = config["fig2"]
@@ -7,9 +7,10 @@ GRID = config["regimes"]
 
 
 def network_params(section, lr_first, lr_second, activation=None):
-    """Params of a two-layer training job from a config section (by name: fig1, fig2 or
-    regimes). Values may be functions of the wildcards, as everywhere in params. The
-    script reads the section's chunk_rows and the device from the config."""
+    """Params of a two-layer training job (the network and its linear models) from a config
+    section (by name: fig1, fig2 or regimes). Values may be functions of the wildcards, as
+    everywhere in params. The script reads the section's chunk_rows and the device from the
+    config."""
     settings = config[section]
     activation = activation or settings["activation"]
     return dict(
@@ -22,23 +23,6 @@ def network_params(section, lr_first, lr_second, activation=None):
         steps_per_decade=settings["steps_per_decade"],
         dtype=settings["dtype"],
         section=section,
-    )
-
-
-def linear_params(section, lr_first, lr_second, activation=None, model="linear", naive=False):
-    """Params of a linear-model job; ``naive`` drops theta1, theta2 from q (Figure 2).
-    Values may be functions of the wildcards, as everywhere in params."""
-    settings = config[section]
-    activation = activation or settings["activation"]
-    return dict(
-        activation=activation,
-        leaky_relu_slope=leaky_slope(activation),
-        lr_first=lr_first,
-        lr_second=lr_second,
-        naive=naive,
-        model=model,
-        max_step=settings["max_step"],
-        steps_per_decade=settings["steps_per_decade"],
     )
 
 
