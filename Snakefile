@@ -28,6 +28,7 @@ include: "workflow/rules/scorecard.smk"
 
 
 onstart:
+    end_run_on_signals()
     report_deep_cpu_cost()
 
 

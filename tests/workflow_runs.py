@@ -23,11 +23,15 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def snakemake_command(*args, overlays=(), cores="2"):
+    """The command line of Snakemake on the preview config (plus overlay files)."""
+    cores_args = ["--cores", cores] if cores else []
+    return [sys.executable, "-m", "snakemake", *cores_args, *args, "--configfile", "config/preview.yaml", *overlays]
+
+
 def snakemake(workdir, *args, overlays=(), check=True, env=None, cores="2", timeout=1200):
     """Run snakemake on the preview config (plus overlay files) in ``workdir``."""
-    configfiles = ["config/preview.yaml", *overlays]
-    cores_args = ["--cores", cores] if cores else []
-    cmd = [sys.executable, "-m", "snakemake", *cores_args, *args, "--configfile", *configfiles]
+    cmd = snakemake_command(*args, overlays=overlays, cores=cores)
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")

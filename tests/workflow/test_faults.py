@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
-from workflow_runs import copy_workflow, planned_jobs, snakemake
+from workflow_runs import copy_workflow, planned_jobs, snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
 
@@ -40,17 +39,7 @@ def _deep_targets(name):
 
 def _start(work, name):
     """Snakemake in its own session (a process group, as in a terminal) for the deep job."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--cores",
-        "2",
-        *_deep_targets(name),
-        "--configfile",
-        "config/preview.yaml",
-        f"{name}.yaml",
-    ]
+    cmd = snakemake_command(*_deep_targets(name), overlays=[f"{name}.yaml"])
     return subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

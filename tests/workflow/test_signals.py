@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
-from workflow_runs import copy_workflow, planned_jobs, snakemake
+import torch
+from workflow_runs import copy_workflow, planned_jobs, snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
 
@@ -30,7 +30,7 @@ def work(tmp_path_factory):
 
 
 def _interrupt(work, sig, moment):
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "figures", "--configfile", "config/preview.yaml"]
+    cmd = snakemake_command("figures")
     proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(moment)
     children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
@@ -66,3 +66,31 @@ def test_the_next_run_resumes(work, tmp_path):
     assert 0 < sum(left.values()) < sum(from_scratch.values())
     snakemake(work, "fig2")
     assert planned_jobs(snakemake(work, "fig2", "-n")) == {}
+
+
+def test_sigterm_ends_a_run_whose_job_trains_for_hours(work):
+    """Snakemake alone would wait for a running job on SIGTERM ("will exit after finishing
+    currently running jobs"): a deep training job of hours would keep the run alive. The
+    signal reaches the job, which checkpoints at its next step and stops; the run ends at
+    once, without a lock, and a rerun resumes from the checkpoint."""
+    (work / "long.yaml").write_text("results_dir: results/long\ndeep: {max_step: 1000000, checkpoint_minutes: 60}\n")
+    target = "results/long/deep/mnist01_7x7/fc_seed0_losses.parquet"
+    cmd = snakemake_command(target, overlays=["long.yaml"])
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = work / "results" / "long" / "logs" / "train_deep" / "mnist01_7x7_fc_seed0.log"
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "SGD" in log.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the training job did not start"
+        time.sleep(0.5)
+    time.sleep(3.0)  # a few hundred steps into 10^6
+    proc.send_signal(signal.SIGTERM)
+    start = time.monotonic()
+    output, _ = proc.communicate(timeout=BOUND)
+    assert time.monotonic() - start < BOUND and proc.returncode != 0, output[-2000:]
+    locks = work / ".snakemake" / "locks"
+    assert not locks.exists() or not any(locks.iterdir())
+    checkpoint = torch.load(
+        work / "results" / "long" / "deep" / "mnist01_7x7" / "fc_seed0.checkpoint.pt", weights_only=True
+    )
+    assert checkpoint["kind"] == "in_progress" and 0 < checkpoint["step"] < 1_000_000
+    assert "SIGTERM" in log.read_text()  # the job says why it stopped

@@ -24,6 +24,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from slurm_cluster import one_node_cluster, unavailable_reason
 from workflow_runs import copy_workflow, snakemake
 
@@ -111,7 +112,8 @@ def test_every_training_job_goes_through_sbatch_and_light_jobs_run_locally(clust
     # CPUs, and no GPU on a CPU device.
     calls = dict(re.findall(r"sbatch call: sbatch .*?--comment rule_(\w+?)_wildcards\S* (.*?) --wrap", text))
     assert set(calls) == RULES
-    assert "--cpus-per-task=2" in calls["train_two_layer"] and "--mem 4000" in calls["train_two_layer"]
+    threads = yaml.safe_load((work / "config" / "preview.yaml").read_text())["train_threads"]
+    assert f"--cpus-per-task={threads}" in calls["train_two_layer"] and "--mem 4000" in calls["train_two_layer"]
     assert "-t 120" in calls["train_two_layer"]
     assert not any("--gpus" in call for call in calls.values())
     for _, slurm_id, rule in jobs:  # each job's SLURM log shows the rule ran on the node

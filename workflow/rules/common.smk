@@ -25,11 +25,13 @@ import yaml
 from earlylin.config import ConfigError, validate_config
 from earlylin.deep.jobs import ARCHITECTURES
 from earlylin.deep.sources import DOWNLOADED_SOURCES
-from earlylin.host import export_source_path, training_on_gpu
+from earlylin.host import end_run_on_signals, export_source_path, training_on_gpu
 from earlylin.scorecard.scale import PAPER, group_scales
 from earlylin.two_layer.regimes import REGIMES
 
 export_source_path(SRC)
+# SIGTERM and SIGINT end a run within seconds (again at onstart, after Snakemake's own handler)
+end_run_on_signals()
 
 SCHEMA = os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:
