@@ -105,18 +105,33 @@ class NTKConv2d(nn.Module):
 class _Phi(torch.autograd.Function):
     """phi(z), differentiated with the registry's own phi' (phi'(0) := 1 at kinks): for erf
     a vectorised exp2 kernel, several times faster on the CPU than the exp in torch's own
-    derivative of erf, which made the activations a large part of a CNN's backward pass."""
+    derivative of erf, which made the activations a large part of a CNN's backward pass.
+    Written in the form that ``torch.func`` transforms accept (``setup_context``, a vmap rule
+    and forward mode), so the empirical NTK and the linearised network of ``earlylin.models``
+    differentiate the same phi'."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx: Any, z: Tensor, activation: Activation) -> Tensor:
-        ctx.save_for_backward(z)
-        ctx.activation = activation
+    def forward(z: Tensor, activation: Activation) -> Tensor:
         return activation.value(z)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Tensor, Activation], output: Tensor) -> None:
+        z, activation = inputs
+        ctx.save_for_backward(z)
+        ctx.save_for_forward(z)
+        ctx.activation = activation
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (z,) = ctx.saved_tensors
         return ctx.activation.derivative(z).mul_(grad), None  # the derivative is a new tensor
+
+    @staticmethod
+    def jvp(ctx: Any, z_tangent: Tensor, _activation_tangent: Any) -> Tensor:
+        (z,) = ctx.saved_tensors
+        return ctx.activation.derivative(z).mul_(z_tangent)
 
 
 class ActivationLayer(nn.Module):

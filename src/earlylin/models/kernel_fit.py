@@ -1,0 +1,140 @@
+"""Section 4.1's simple kernel fitted to a network's empirical NTK.
+
+For inputs with ||x||^2/d close to 1 and x.x'/d close to 0, the NTK's off-diagonal entries are
+close to
+
+    K(x, x') = constant + linear x.x'/d + norm (e(x) + e(x')),   e(x) = ||x||^2/d - 1,
+
+(``deep.ntk_recursion.DeepLinearCoefficients``; the norm term only when the inputs' norms
+differ) and the linear model is the one with that kernel. Here the three coefficients are
+measured instead of derived: a least-squares fit of the off-diagonal entries (i < j) of the
+empirical NTK at initialisation, one fit per initialisation, on the same inputs. The
+coefficients are the mean over initialisations and their Monte-Carlo error the standard error
+of that mean. How well the simple kernel fits is reported on the mean kernel, as in
+Proposition 4.1 and Figure 5: the off-diagonal residual relative to the kernel's off-diagonal
+part in Frobenius and spectral norm, and the diagonal gap, the mean of diag(Theta) - diag(K)
+(the c I of eq. 10's kernel, which the linear model leaves out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..deep.ntk_recursion import DeepLinearCoefficients
+
+# Inputs whose ||x||^2/d all lie within this of each other carry no norm term (the column
+# would be constant, a copy of the intercept).
+_NORMALISED = 1e-9
+# A fitted coefficient within this many standard errors of zero is zero (an odd activation's
+# constant, say): a tiny constant would otherwise give the linear model a feature
+# sqrt(constant) + norm / sqrt(constant) e(x) of rounding noise.
+_SIGNIFICANT = 3.0
+
+
+@dataclass(frozen=True)
+class KernelFit:
+    """The fitted simple kernel of one network and its quality."""
+
+    constant: float
+    linear: float
+    norm: float
+    constant_stderr: float
+    linear_stderr: float
+    norm_stderr: float
+    residual_frobenius: float  # ||offdiag(Theta - K)||_F / ||offdiag(Theta)||_F, on the mean kernel
+    residual_spectral: float  # ||offdiag(Theta - K)||_2 / ||offdiag(Theta)||_2
+    diagonal_gap: float  # mean of diag(Theta) - diag(K)
+    mean_abs_overlap: float  # mean |x.x'/d| over the pairs: how far the inputs are from Section 4.1's premise
+    n_points: int
+    n_initialisations: int
+    with_norm_term: bool
+
+    def coefficients(self) -> DeepLinearCoefficients:
+        """The coefficients of the linear model, those indistinguishable from 0 set to 0."""
+        constant = self.constant if abs(self.constant) > _SIGNIFICANT * self.constant_stderr else 0.0
+        norm = self.norm if abs(self.norm) > _SIGNIFICANT * self.norm_stderr else 0.0
+        return DeepLinearCoefficients(constant=constant, linear=self.linear, norm=norm)
+
+    def problems(self) -> list[str]:
+        """Why the fitted kernel defines no linear model, or a meaningless one ([] if fine)."""
+        found = []
+        if self.linear <= _SIGNIFICANT * self.linear_stderr:
+            found.append(f"the linear coefficient {self.linear:.3g} ± {self.linear_stderr:.2g} is not positive")
+        coefficients = self.coefficients()
+        if coefficients.constant < 0:
+            found.append(f"the constant {self.constant:.3g} ± {self.constant_stderr:.2g} is negative")
+        if coefficients.constant == 0.0 and coefficients.norm != 0.0:
+            found.append(f"a norm term {self.norm:.3g} without a constant term has no feature map")
+        return found
+
+
+def overlap_features(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Design matrix of the pairs i < j (columns 1, x_i.x_j/d and, unless the inputs are
+    normalised, e_i + e_j), the pairs' overlaps x_i.x_j/d, and whether the norm column is used."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    d = X.shape[1]
+    gram = X @ X.T / d
+    excess = np.diag(gram) - 1.0
+    rows, cols = np.triu_indices(len(X), k=1)
+    overlap = gram[rows, cols]
+    with_norm = bool(np.ptp(excess) > _NORMALISED)
+    columns = [np.ones_like(overlap), overlap]
+    if with_norm:
+        columns.append(excess[rows] + excess[cols])
+    return np.stack(columns, axis=1), overlap, with_norm
+
+
+def simple_kernel(X: np.ndarray, coefficients: DeepLinearCoefficients) -> np.ndarray:
+    """K(x_i, x_j) = constant + linear x_i.x_j/d + norm (e_i + e_j) on every pair, diagonal included."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    gram = X @ X.T / X.shape[1]
+    excess = np.diag(gram) - 1.0
+    return coefficients.constant + coefficients.linear * gram + coefficients.norm * (excess[:, None] + excess[None, :])
+
+
+def _off_diagonal(matrix: np.ndarray) -> np.ndarray:
+    out = np.array(matrix, dtype=np.float64, copy=True)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def fit_simple_kernel(X: np.ndarray, kernels: list[np.ndarray] | np.ndarray) -> KernelFit:
+    """Fit the simple kernel to the empirical NTKs ``kernels`` (one (n, n) matrix per
+    initialisation, all on the inputs ``X``); at least two initialisations for an error bar."""
+    kernels = np.asarray(kernels, dtype=np.float64)
+    if kernels.ndim != 3 or kernels.shape[1:] != (len(X), len(X)):
+        raise ValueError(f"need kernels of shape (initialisations, {len(X)}, {len(X)}), got {kernels.shape}")
+    if len(kernels) < 2:
+        raise ValueError("need the NTK of at least 2 initialisations for the Monte-Carlo error of the fit")
+    if len(X) < 4:
+        raise ValueError(f"need at least 4 inputs to fit 3 coefficients on their pairs, got {len(X)}")
+    design, overlap, with_norm = overlap_features(X)
+    rows, cols = np.triu_indices(len(X), k=1)
+    targets = kernels[:, rows, cols].T  # (pairs, initialisations)
+    solution, *_ = np.linalg.lstsq(design, targets, rcond=None)
+    if not with_norm:
+        solution = np.vstack([solution, np.zeros(len(kernels))])
+    mean = solution.mean(axis=1)
+    stderr = solution.std(axis=1, ddof=1) / np.sqrt(len(kernels))
+    coefficients = DeepLinearCoefficients(constant=float(mean[0]), linear=float(mean[1]), norm=float(mean[2]))
+    theta = kernels.mean(axis=0)
+    fitted = simple_kernel(X, coefficients)
+    residual = _off_diagonal(theta - fitted)
+    off = _off_diagonal(theta)
+    return KernelFit(
+        constant=float(mean[0]),
+        linear=float(mean[1]),
+        norm=float(mean[2]),
+        constant_stderr=float(stderr[0]),
+        linear_stderr=float(stderr[1]),
+        norm_stderr=float(stderr[2]),
+        residual_frobenius=float(np.linalg.norm(residual) / np.linalg.norm(off)),
+        residual_spectral=float(np.linalg.norm(residual, 2) / np.linalg.norm(off, 2)),
+        diagonal_gap=float(np.mean(np.diag(theta) - np.diag(fitted))),
+        mean_abs_overlap=float(np.mean(np.abs(overlap))),
+        n_points=len(X),
+        n_initialisations=len(kernels),
+        with_norm_term=with_norm,
+    )

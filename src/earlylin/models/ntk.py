@@ -1,0 +1,71 @@
+"""The empirical NTK of any network, Theta(x, x') = <df(x)/dtheta, df(x')/dtheta> over its
+trainable parameters, and how far it moves in training (Fort et al. 2020).
+
+Per-example gradients come from ``torch.func`` (``vmap`` over ``grad`` of one input's output),
+never from a loop of backward passes. Memory stays bounded: the gradients of a chunk of rows
+are formed at once only while chunk x parameters stays under ``max_elements`` (default 2^25,
+256 MB in float64); when all rows do not fit, the Gram matrix is assembled block by block
+(each pair of row chunks), recomputing a chunk's gradients for every block it enters. The
+products J_a J_b^T are accumulated in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+Tensor = torch.Tensor
+
+_MAX_ELEMENTS = 1 << 25
+
+
+def trainable_parameters(model: nn.Module) -> dict[str, Tensor]:
+    return {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in trainable_parameters(model).values())
+
+
+def per_example_jacobian(model: nn.Module, X: Tensor) -> Tensor:
+    """J of shape (n, P): row i is df(x_i)/dtheta, the parameters flattened in the order of
+    ``named_parameters`` (trainable ones only)."""
+    params = trainable_parameters(model)
+
+    def output(p: dict[str, Tensor], x: Tensor) -> Tensor:
+        return torch.func.functional_call(model, p, (x.unsqueeze(0),)).reshape(())
+
+    grads = torch.func.vmap(torch.func.grad(output), in_dims=(None, 0))(params, X)
+    return torch.cat([g.reshape(X.shape[0], -1) for g in grads.values()], dim=1)
+
+
+def _chunks(n: int, rows: int) -> list[slice]:
+    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def empirical_ntk(model: nn.Module, X: Tensor, max_elements: int = _MAX_ELEMENTS) -> Tensor:
+    """Theta(X, X) of shape (n, n), float64, for a module with one output per input."""
+    n = X.shape[0]
+    rows = max(1, min(n, max_elements // max(parameter_count(model), 1)))
+    chunks = _chunks(n, rows)
+    gram = torch.empty(n, n, dtype=torch.float64)
+    if len(chunks) == 1:
+        J = per_example_jacobian(model, X).to(torch.float64)
+        return J @ J.T
+    for a, rows_a in enumerate(chunks):
+        J_a = per_example_jacobian(model, X[rows_a]).to(torch.float64)
+        gram[rows_a, rows_a] = J_a @ J_a.T
+        for rows_b in chunks[a + 1 :]:
+            block = J_a @ per_example_jacobian(model, X[rows_b]).to(torch.float64).T
+            gram[rows_a, rows_b] = block
+            gram[rows_b, rows_a] = block.T
+    return gram
+
+
+def kernel_distance(theta_0: Tensor, theta_t: Tensor) -> float:
+    """1 - <Theta_0, Theta_t>_F / (||Theta_0||_F ||Theta_t||_F): 0 for a kernel that has not
+    moved (or only rescaled), up to 1 (Fort et al. 2020, "kernel distance")."""
+    inner = float((theta_0 * theta_t).sum())
+    return 1.0 - inner / math.sqrt(float((theta_0 * theta_0).sum()) * float((theta_t * theta_t).sum()))
