@@ -49,7 +49,12 @@ def test_preview_width_tables(workdir):
 
 def test_scorecard_has_verdicts_for_every_claim(workdir):
     table = pd.read_parquet(workdir / "results" / "preview" / "report" / "scorecard.parquet")
-    assert list(table.columns) == ["figure", "claim", "paper", "criterion", "measured", "verdict"]
+    assert list(table.columns) == ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
+    # The preview differs from the paper in every group: each row names what it reduced, and a
+    # claim that does not hold says first that it was measured at a reduced scale.
+    assert table["scale"].str.startswith("reduced: ").all()
+    fails = table.query("verdict == 'does not hold'")
+    assert fails["note"].str.startswith("Measured at a reduced scale (see scale)").all()
     assert set(table["verdict"]) <= {"holds", "does not hold", "not run"}
     assert {
         "Figure 1a",
