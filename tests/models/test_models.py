@@ -217,6 +217,7 @@ BAD_FILES = {
             return torch.nn.Sequential(torch.nn.Linear(shape[0], 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
         """
     ),
+    "wrong_shape.py": "import torch\ndef factory(shape, generator):\n    return torch.nn.Linear(3, 1)\n",
     "nan.py": textwrap.dedent(
         """\
         import torch
@@ -249,6 +250,7 @@ BAD_FILES = {
         ("two_outputs.py:factory", {}, "returns outputs of shape (4, 2) for a batch of 4 inputs"),
         ("batchnorm.py:factory", {}, "an input's output depends on the rest of its batch"),
         ("nan.py:factory", {}, "outputs at initialisation are not all finite"),
+        ("wrong_shape.py:factory", {}, "the module raised RuntimeError on a batch of inputs of shape (4, 6)"),
         ("cnn", {}, "the CNN needs image inputs of shape (C, H, W), got inputs of shape (6,)"),
     ],
 )

@@ -22,6 +22,7 @@ the default of the Neural Tangents library its figures were made with):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -152,7 +153,9 @@ class FullyConnectedNTK(nn.Module):
     """L-hidden-layer FC network of Figure 3 (width 512, depth 4, erf by default).
 
     Inputs of shape (batch, d) or (batch, *shape) are flattened; output has shape (batch,).
-    Weights are drawn layer by layer, in forward order, from ``seed``.
+    Weights are drawn layer by layer, in forward order, from ``seed``. ``layer`` builds each
+    dense layer from (fan_in, fan_out, generator, dtype): ``NTKLinear`` here, the standard
+    parameterisation's layer in ``models.builtin``.
     """
 
     def __init__(
@@ -163,6 +166,7 @@ class FullyConnectedNTK(nn.Module):
         activation: str | Activation = "erf",
         seed: int | torch.Generator = 0,
         dtype: torch.dtype = torch.float32,
+        layer: Callable[[int, int, torch.Generator, torch.dtype], nn.Module] = NTKLinear,
     ):
         if depth < 1 or width < 1 or input_dim < 1:
             raise ValueError(f"need depth, width, input_dim >= 1, got {depth}, {width}, {input_dim}")
@@ -172,10 +176,10 @@ class FullyConnectedNTK(nn.Module):
         layers: list[nn.Module] = []
         fan_in = input_dim
         for _ in range(depth):
-            layers += [NTKLinear(fan_in, width, generator, dtype), ActivationLayer(act)]
+            layers += [layer(fan_in, width, generator, dtype), ActivationLayer(act)]
             fan_in = width
         self.hidden = nn.Sequential(*layers)
-        self.readout = NTKLinear(width, 1, generator, dtype)
+        self.readout = layer(width, 1, generator, dtype)
         self.input_dim = input_dim
         self.activation_elements = width  # per example, of the largest hidden activation
 

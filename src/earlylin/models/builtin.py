@@ -16,6 +16,7 @@ training dtype afterwards), so one seed is one network in any precision.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -104,35 +105,15 @@ def residual_cnn(
 class StandardLinear(nn.Module):
     """Dense layer z = W x, W ~ N(0, weight_std^2 / fan_in), no bias (standard parameterisation)."""
 
-    def __init__(self, in_features: int, out_features: int, generator: torch.Generator, weight_std: float):
+    def __init__(
+        self, in_features: int, out_features: int, generator: torch.Generator, dtype: torch.dtype, weight_std: float
+    ):
         super().__init__()
         draw = torch.randn((out_features, in_features), generator=generator, dtype=torch.float64)
-        self.weight = nn.Parameter(draw * (weight_std / math.sqrt(in_features)))
+        self.weight = nn.Parameter((draw * (weight_std / math.sqrt(in_features))).to(dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight)
-
-
-class StandardFullyConnected(nn.Module):
-    def __init__(
-        self, input_dim: int, generator: torch.Generator, depth: int, width: int, activation: str, weight_std: float
-    ):
-        super().__init__()
-        if depth < 1 or width < 1:
-            raise ValueError(f"need depth, width >= 1, got {depth}, {width}")
-        act = as_activation(activation)
-        layers: list[nn.Module] = []
-        fan_in = input_dim
-        for _ in range(depth):
-            layers += [StandardLinear(fan_in, width, generator, weight_std), ActivationLayer(act)]
-            fan_in = width
-        self.hidden = nn.Sequential(*layers)
-        self.readout = StandardLinear(width, 1, generator, weight_std)
-        self.input_dim = input_dim
-        self.activation_elements = width
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.readout(self.hidden(x.reshape(x.shape[0], self.input_dim))).squeeze(-1)
 
 
 def fully_connected_standard(
@@ -144,7 +125,8 @@ def fully_connected_standard(
     weight_std: float = 1.0,
 ) -> nn.Module:
     """The FC net in the standard parameterisation (its learning rate must scale like 1/width)."""
-    return StandardFullyConnected(math.prod(input_shape), generator, depth, width, activation, weight_std)
+    layer = functools.partial(StandardLinear, weight_std=weight_std)
+    return FullyConnectedNTK(math.prod(input_shape), depth, width, activation, generator, torch.float64, layer)
 
 
 BUILTIN_FACTORIES = {

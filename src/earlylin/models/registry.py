@@ -180,13 +180,14 @@ def check_model(spec: ModelSpec, model: nn.Module, x: torch.Tensor) -> None:
     )
     with torch.no_grad():
         try:
-            together = probe(x)
+            together = model_outputs(spec, probe, x)
+        except ModelError:
+            raise
         except Exception as error:
             raise spec.problem(
                 f"the module raised {type(error).__name__} on a batch of inputs of shape {tuple(x.shape)}: {error}",
                 "Make it accept a batch of inputs of the data set's shape.",
             ) from error
-        together = model_outputs(spec, probe, x)
         try:
             alone = torch.cat([model_outputs(spec, probe, x[i : i + 1]) for i in range(x.shape[0])])
         except ModelError:
