@@ -243,6 +243,25 @@ def fc_ntk_entry(activation: str | Activation, depth: int, cov1: float, cov2: fl
     return _fc_ntk_dual(as_activation(activation), depth, cov1, cov2, nngp).value
 
 
+def fc_ntk_diagonal(activation: str | Activation, depth: int, cov: float = 1.0) -> float:
+    """Theta^L(x, x) of the depth-L FC net for an input with ||x||^2/d = ``cov``: the recursion
+    on the diagonal, where the pair is one Gaussian, Sigma^{l+1} = E[phi(sqrt(Sigma^l) g)^2],
+    Sigma-dot^{l+1} = E[phi'(sqrt(Sigma^l) g)^2] and Theta^{l+1} = Sigma^{l+1} + Theta^l Sigma-dot^{l+1}
+    (the limit nngp -> cov of ``fc_ntk_entry``, where its bivariate rule degenerates)."""
+    activation = as_activation(activation)
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1, got {depth}")
+    if not cov > 0:
+        raise ValueError(f"the input's ||x||^2/d must be > 0, got {cov}")
+    ntk = cov
+    for _ in range(depth):
+        g, w = gaussian_nodes(tuple(k / math.sqrt(cov) for k in activation.kinks))
+        value, derivative = activation.both(torch.from_numpy(math.sqrt(cov) * g))
+        cov = float(w @ value.double().numpy() ** 2)
+        ntk = cov + ntk * float(w @ derivative.double().numpy() ** 2)
+    return ntk
+
+
 # ---------------------------------------------------------------------------------------
 # Linear coefficients, learning rates and features
 # ---------------------------------------------------------------------------------------

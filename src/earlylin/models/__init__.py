@@ -12,4 +12,9 @@
   error, its residual and the diagonal gap; the fitted coefficients define the linear model.
 * ``linearised``: the network linearised in its parameters, f(x; theta_0) + J(x; theta_0)
   (theta - theta_0) (Lee et al. 2019), trained by SGD with Jacobian-vector products only.
+* ``exact_kernel``: the FC net's infinite-width NTK on normalised inputs and function-space SGD
+  with it (the exact-kernel model).
+* ``jobs``: the jobs of a ``models`` config section and its checks (light: no torch).
+* ``training``: one network trained beside its linearised network, its fitted linear model and
+  (FC) its exact-kernel model on the same minibatches, with the kernel movement; its tables.
 """

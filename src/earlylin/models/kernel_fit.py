@@ -57,6 +57,25 @@ class KernelFit:
         norm = self.norm if abs(self.norm) > _SIGNIFICANT * self.norm_stderr else 0.0
         return DeepLinearCoefficients(constant=constant, linear=self.linear, norm=norm)
 
+    def linear_model(self) -> tuple[DeepLinearCoefficients, list[str]]:
+        """The coefficients of the linear model the workflow trains and what they change in the
+        fit: a negative constant (a fit over overlaps far from 0 whose line crosses below 0 at
+        x.x'/d = 0) has no feature map and is set to 0 with its norm term, and the note says
+        so (the figure's title repeats it). A linear coefficient that is not positive defines no
+        linear model: ValueError."""
+        coefficients = self.coefficients()
+        if self.linear <= _SIGNIFICANT * self.linear_stderr:
+            raise ValueError(f"the linear coefficient {self.linear:.3g} ± {self.linear_stderr:.2g} is not positive")
+        notes = []
+        if coefficients.constant < 0 or (coefficients.constant == 0.0 and coefficients.norm != 0.0):
+            notes.append(
+                f"fitted constant {self.constant:.3g} ± {self.constant_stderr:.2g} < 0 (no feature map): "
+                "the linear model uses constant 0"
+                + (f" and no norm term (fitted {self.norm:.3g})" if coefficients.norm != 0.0 else "")
+            )
+            coefficients = DeepLinearCoefficients(constant=0.0, linear=coefficients.linear, norm=0.0)
+        return coefficients, notes
+
     def problems(self) -> list[str]:
         """Why the fitted kernel defines no linear model, or a meaningless one ([] if fine)."""
         found = []
