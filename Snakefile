@@ -18,10 +18,11 @@ report: "workflow/report/workflow.rst"
 
 # One rule file per part of the paper, as the package's wings (src/earlylin/): Section 3's
 # two-layer experiments, Section 4's deep networks, Figure 5's kernels, the theorems'
-# scales, and the scorecard that reads them all.
+# scales, any network against its linear model (beyond the paper), and the scorecard that reads them all.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/two_layer.smk"
 include: "workflow/rules/deep.smk"
+include: "workflow/rules/models.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/scales.smk"
 include: "workflow/rules/scorecard.smk"
@@ -54,6 +55,7 @@ localrules:
     fig3,
     fig4,
     fig3_offline,
+    fig_models,
     fig5,
     fig5_extra,
     fig_horizon,
@@ -71,6 +73,7 @@ rule figures:
         rules.fig3.output,
         rules.fig4.output,
         rules.fig3_offline.output,
+        rules.fig_models.output,
         rules.fig5.output,
         rules.fig5_extra.output,
         rules.fig_horizon.output,

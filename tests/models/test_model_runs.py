@@ -96,6 +96,7 @@ def _config(tmp_path, **changes):
         linearise=True,
     )
     section.update(changes)
+    section.setdefault("train", list(section["networks"]))
     deep = {"n_train": 40, "n_test": 20, "datasets": {"small": {"source": "digits", "classes": [0, 1], "pool": 1}}}
     return {"models": section, "deep": deep}
 
@@ -116,6 +117,7 @@ def _config(tmp_path, **changes):
             {"networks": {"mine": {"network": "not a path", "lr": 1.0}}},
             "is neither a built-in (fc, cnn, residual_cnn, fc_standard), an import path",
         ),
+        ({"train": ["fc", "other"]}, "'models.train' names networks ['other'] that 'models.networks' does not define"),
     ],
 )
 def test_the_models_section_names_each_bad_value(tmp_path, changes, message):

@@ -33,6 +33,10 @@ HORIZON = {"horizon_summary": 1, "fig_horizon": 1, "scorecard": 1, "figures": 1}
 WIDTH = {"width_summary": 1, "fig_width": 1, "scorecard": 1, "figures": 1}
 SCALES_RUNS = {"horizon_run": 6, "width_run": 6, **HORIZON, **WIDTH}
 SCALES_ALL = {"scales_data": 3, **SCALES_RUNS}
+# fig_models in the preview: the FC net and the residual CNN on mnist01_7x7, one seed each
+MODELS = {"fig_models": 1, "scorecard": 1, "figures": 1}
+MODELS_TRAIN = {"train_model": 2, **MODELS}
+MODELS_ONE = {"train_model": 1, **MODELS}
 NOTHING: dict[str, int] = {}
 
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
@@ -86,10 +90,11 @@ CASES = {
     "regimes.chunk_rows": (64, NOTHING),
     "deep.data_root": ("elsewhere", NOTHING),  # the preview's images are bundled, not downloaded
     "deep.download": (False, NOTHING),
-    "deep.n_train": (300, DEEP_ALL),
+    # fig_models trains on mnist01_7x7's images too
+    "deep.n_train": (300, {**DEEP_ALL, **MODELS_TRAIN}),
     "deep.n_test": (
         150,
-        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, "scorecard": 1, "figures": 1},
+        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, **MODELS_TRAIN},
     ),  # the 14x14 sets keep their own 400
     "deep.datasets.mnist01_14x14.pool": (
         1,
@@ -130,6 +135,38 @@ CASES = {
     "deep.n_logit_samples": (2, {"fig3": 1, "fig4": 1, "fig3_offline": 1, "figures": 1}),
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
+    "models.datasets": (["mnist01_14x14"], MODELS_TRAIN),
+    "models.networks.fc.network": ("fc_standard", MODELS_ONE),
+    "models.networks.fc.kwargs.depth": (3, MODELS_ONE),
+    "models.networks.fc.kwargs.width": (64, MODELS_ONE),
+    "models.networks.fc.lr": (0.5, MODELS_ONE),
+    # the same factory by its import path: another network string, so its job reruns
+    "models.networks.resnet.network": ("earlylin.models.builtin:residual_cnn", MODELS_ONE),
+    "models.networks.resnet.kwargs.blocks": (2, MODELS_ONE),
+    "models.networks.resnet.kwargs.channels": (4, MODELS_ONE),
+    "models.networks.resnet.kwargs.activation": ("erf", MODELS_ONE),
+    "models.networks.resnet.lr": (0.5, MODELS_ONE),
+    # defined in config.yaml, not trained by the preview (models.train)
+    "models.networks.cnn.network": ("residual_cnn", NOTHING),
+    "models.networks.cnn.kwargs.depth": (3, NOTHING),
+    "models.networks.cnn.kwargs.channels": (16, NOTHING),
+    "models.networks.cnn.lr": (0.5, NOTHING),
+    "models.networks.fcstandard.network": ("fc", NOTHING),
+    "models.networks.fcstandard.kwargs.depth": (3, NOTHING),
+    "models.networks.fcstandard.kwargs.width": (64, NOTHING),
+    "models.networks.fcstandard.lr": (0.001, NOTHING),
+    "models.train": (["fc"], MODELS),
+    "models.seeds": ([0, 1], MODELS_TRAIN),
+    "models.batch_size": (50, MODELS_TRAIN),
+    "models.max_step": (200, MODELS_TRAIN),
+    "models.steps_per_decade": (4, MODELS_TRAIN),
+    "models.dtype": ("float64", MODELS_TRAIN),
+    "models.kernel_points": (50, MODELS_TRAIN),
+    "models.kernel_initialisations": (3, MODELS_TRAIN),
+    "models.movement_steps": ([0, 50], MODELS_TRAIN),
+    "models.movement_points": (30, MODELS_TRAIN),
+    "models.linearise": (False, MODELS_TRAIN),
+    "models.max_cpu_hours": (1, NOTHING),
     "fig5.activation": ("relu", {"fig5": 1, "scorecard": 1, "figures": 1}),
     "fig5.n": (400, FIG5_ALL),
     "fig5.width": (800, FIG5_ALL),

@@ -216,7 +216,16 @@ def test_bad_config_fails_before_any_job(workdir):
     assert "Building DAG" not in text and "rule " not in text
 
 
-GPU_RULES = {"train_two_layer", "train_fig2", "train_regime", "train_deep", "ntk_norms", "horizon_run", "width_run"}
+GPU_RULES = {
+    "train_two_layer",
+    "train_fig2",
+    "train_regime",
+    "train_deep",
+    "train_model",
+    "ntk_norms",
+    "horizon_run",
+    "width_run",
+}
 
 
 def test_slurm_profile_asks_for_a_gpu_for_training_and_kernel_jobs_only(workdir):

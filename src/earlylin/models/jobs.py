@@ -2,12 +2,12 @@
 (data set, network, seed). Light (no torch), so the workflow can use it when it parses the
 Snakefile.
 
-``models.networks`` maps a name (a label in file names and figures) to an entry with
-``network`` (a built-in, ``package.module:factory`` or ``path/to/file.py:factory``, see
-``registry``), the factory's ``kwargs``, the SGD learning rate ``lr`` and optionally
-``linearise`` (train the linearised network too; default ``models.linearise``). The data
-sets are entries of ``deep.datasets`` (the same two-class images, pooling, normalisation and
-seeded split).
+``models.networks`` (a catalogue; ``models.train`` lists the names trained) maps a name (a
+label in file names and figures) to an entry with ``network`` (a built-in,
+``package.module:factory`` or ``path/to/file.py:factory``, see ``registry``), the factory's
+``kwargs``, the SGD learning rate ``lr`` and optionally ``linearise`` (train the linearised
+network too; default ``models.linearise``). The data sets are entries of ``deep.datasets``
+(the same two-class images, pooling, normalisation and seeded split).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def model_jobs(config: Mapping[str, Any]) -> list[tuple[str, str, int]]:
     return [
         (dataset, name, int(seed))
         for dataset in section["datasets"]
-        for name in section["networks"]
+        for name in section["train"]
         for seed in section["seeds"]
     ]
 
@@ -171,8 +171,16 @@ def config_problems(config: Mapping[str, Any], workdir: str | os.PathLike = ".")
             f"config key 'models.movement_steps' has steps {late} beyond models.max_step = {section['max_step']}; "
             "remove them or train longer"
         )
-    for name, entry in section["networks"].items():
-        problems += _network_problems(f"models.networks.{name}", entry["network"], workdir)
+    networks = section["networks"]
+    unknown = [name for name in section["train"] if name not in networks]
+    if unknown:
+        problems.append(
+            f"config key 'models.train' names networks {unknown} that 'models.networks' does not define; "
+            f"defined: {', '.join(sorted(networks))}"
+        )
+    for name in section["train"]:
+        if name in networks:
+            problems += _network_problems(f"models.networks.{name}", networks[name]["network"], workdir)
     return problems
 
 

@@ -96,10 +96,8 @@ def initialisation_seeds(seed: int, count: int) -> list[int]:
 def mean_abs_overlap(X: np.ndarray) -> float:
     """Mean |x.x'/d| over the pairs i < j of the rows of ``X``: how far the inputs are from
     Section 4.1's premise x.x'/d ~ 0."""
-    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-    gram = X @ X.T / X.shape[1]
-    rows, cols = np.triu_indices(len(X), k=1)
-    return float(np.mean(np.abs(gram[rows, cols])))
+    _, overlap, _ = overlap_features(X)
+    return float(np.mean(np.abs(overlap)))
 
 
 def _inputs(X: np.ndarray, shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -227,7 +225,8 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
             if step in index:
                 record(index[step], step)
             if theta_0 is not None and step in job.movement_steps:
-                movement[step] = kernel_distance(theta_0, empirical_ntk(network, movement_inputs))
+                # at step 0 the kernel is theta_0 itself: distance 0, no second NTK
+                movement[step] = 0.0 if step == 0 else kernel_distance(theta_0, empirical_ntk(network, movement_inputs))
             timing["logging"] += clock() - tick
             if step == job.max_step:
                 break

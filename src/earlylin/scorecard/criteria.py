@@ -43,12 +43,15 @@ from __future__ import annotations
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
 COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
-GROUPS = ("fig1", "fig2", "regimes", "deep", "fig5", "horizon", "width")
+GROUPS = ("fig1", "fig2", "regimes", "deep", "models", "fig5", "horizon", "width")
 
 FIG1_STEP_LIMIT = 1000
 FIG1_LOSS_TOLERANCE = 0.01
 DEEP_STEP_LIMIT = 1000
 DEEP_MAX_RELATIVE = 0.05
+# fig_models: the simple kernel's fit to the empirical NTK, and the agreement horizons
+MODELS_MAX_RESIDUAL = 0.2
+MODELS_MEANINGLESS_RESIDUAL = 0.5  # above it, the figure's title says the linear model describes little
 FIG5_PAPER = {"spectral": -1.263, "frobenius": -0.718}
 FIG5_TOLERANCE = 0.1
 HORIZON_MIN_SLOPE = 0.9
@@ -62,6 +65,10 @@ CRITERIA = {
     "fig2": f"naive / f_lin output MSE to the network > 1 at every logged step 1..{FIG1_STEP_LIMIT:,}, every seed",
     "regimes": "relative MSE ≤ regimes.threshold at every logged step of the run, every activation and seed",
     "deep": f"relative MSE ≤ {DEEP_MAX_RELATIVE:.0%} at every logged step 1..{DEEP_STEP_LIMIT:,}, every seed",
+    "models_fit": f"relative Frobenius residual of constant + b x·x'/d (+ norm terms) fitted to the off-diagonal "
+    f"empirical NTK ≤ {MODELS_MAX_RESIDUAL:g}, every seed",
+    "models_horizon": f"agreement horizon (first logged step with relative MSE > {DEEP_MAX_RELATIVE:.0%}) beyond step "
+    f"{DEEP_STEP_LIMIT:,} (or the run's last), every seed",
     "fig5": f"|slope − paper| ≤ {FIG5_TOLERANCE} (slope: mean over seeds of the per-seed least-squares fits)",
     "corollary": "T_agree ≥ T_lin for every (η, d, seed, split, threshold) that starts at or below the threshold "
     "(unreached: beyond the window)",

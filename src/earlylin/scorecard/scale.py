@@ -24,6 +24,15 @@ SCALE_KEYS: dict[str, tuple[str, ...]] = {
         "regimes.seeds",
     ),
     "deep": ("deep.batch_size", "deep.max_step", "deep.seeds"),
+    "models": (
+        "models.datasets",
+        "models.train",
+        "models.batch_size",
+        "models.max_step",
+        "models.seeds",
+        "models.kernel_points",
+        "models.kernel_initialisations",
+    ),
     "fig5": ("fig5.n", "fig5.width", "fig5.d_values", "fig5.seeds"),
     "horizon": (
         "scales.C",

@@ -18,6 +18,9 @@ def scorecard_inputs():
         "fig2": dict(fig2_discrepancy=fig2_files(rules.compare_fig2.output.discrepancy)),
         "regimes": dict(regime_horizons=rules.regime_horizons.output.horizons),
         "deep": dict(deep_discrepancy=deep_figure_inputs(figure_datasets(DEEP))["discrepancy"]),
+        "models": dict(
+            model_fits=model_figure_inputs()["kernel_fit"], model_discrepancy=model_figure_inputs()["discrepancy"]
+        ),
         "fig5": dict(fits=rules.fit_ntk_slopes.output.fits, fig5_seed_fits=rules.fit_ntk_slopes.output.seed_fits),
         "horizon": dict(
             scale_horizons=rules.horizon_summary.output.horizons,

@@ -1,0 +1,113 @@
+"""What a train_model job will cost on this machine, from a probe of the job itself: a few
+SGD steps of the network and of its linearised network on real minibatches, and the
+empirical NTK at two subset sizes (time = a n + b n^2: the Jacobian's backward passes, then
+the n x n products), extrapolated to the job's steps, kernel subset, initialisations and
+kernel-movement measurements. A network the user brings has no FLOP count to go by, so the
+probe times the module itself; the estimate is what ``models.max_cpu_hours`` guards.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data import Dataset
+from ..deep.sgd_state import MinibatchSchedule
+from ..deep.training import network_sgd_step
+from ..devices import resolve_device, resolve_dtype
+from .jobs import ModelJob
+from .linearised import LinearisedNetwork
+from .ntk import empirical_ntk
+from .registry import ModelSpec, build_model
+
+_PROBE_STEPS = 3
+_PROBE_POINTS = 16
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """Seconds of one train_model job, by part (extrapolated from the probe)."""
+
+    network_step: float
+    linearised_step: float
+    kernel_fit: float
+    movement: float
+    max_step: int
+
+    @property
+    def seconds(self) -> float:
+        return self.max_step * (self.network_step + self.linearised_step) + self.kernel_fit + self.movement
+
+    @property
+    def hours(self) -> float:
+        return self.seconds / 3600.0
+
+    def line(self) -> str:
+        return (
+            f"network step {self.network_step:.3g} s, linearised step {self.linearised_step:.3g} s, "
+            f"{self.max_step} steps; kernel fit {self.kernel_fit:.3g} s; kernel movement {self.movement:.3g} s"
+        )
+
+
+def _best_of(function, repeats: int) -> float:
+    function()  # warm-up: allocations, kernels, lazy initialisation
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def ntk_seconds_model(times: dict[int, float]) -> tuple[float, float]:
+    """(a, b) of time(n) = a n + b n^2 through two measured sizes (each coefficient >= 0)."""
+    (n1, t1), (n2, t2) = sorted(times.items())
+    b = max((t2 / n2 - t1 / n1) / (n2 - n1), 0.0)
+    a = max(t1 / n1 - b * n1, 0.0)
+    return a, b
+
+
+def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "cpu") -> ModelCost:
+    """Probe the job's network on this machine and extrapolate (see the module docstring)."""
+    spec = ModelSpec(job.name, job.network, job.kwargs, key=job.key)
+    torch_device, dtype = resolve_device(device), resolve_dtype(job.dtype)
+    shape = tuple(data.image_shape) if data.image_shape is not None else (data.input_dim,)
+    network = build_model(spec, shape, seed, dtype).to(torch_device)
+    X = torch.as_tensor(np.asarray(data.X_train), dtype=dtype, device=torch_device).reshape(len(data.X_train), *shape)
+    y = torch.as_tensor(np.asarray(data.y_train), dtype=dtype, device=torch_device)
+    rows = torch.as_tensor(MinibatchSchedule(len(X), job.batch_size, seed).next_batch(), device=torch_device)
+    params = [p for p in network.parameters() if p.requires_grad]
+    zeros = torch.zeros(len(rows), dtype=dtype, device=torch_device)
+    # steps with lr 0: timed like the job's, and the network is left as it was initialised
+    network_step = _best_of(lambda: network_sgd_step(network, params, X[rows], zeros, y[rows], 0.0), _PROBE_STEPS)
+    linearised_step = 0.0
+    if job.linearise:
+        linearised = LinearisedNetwork(network)
+        linearised_step = _best_of(lambda: linearised.sgd_step(X[rows], y[rows], 0.0), _PROBE_STEPS)
+    sizes = sorted({min(_PROBE_POINTS, job.kernel_points), min(2 * _PROBE_POINTS, job.kernel_points)})
+    if len(sizes) == 1:
+        sizes = [max(sizes[0] // 2, 1), sizes[0]]
+    fit_network = build_model(spec, shape, seed, torch.float64)
+    X64 = X[: sizes[-1]].to("cpu", torch.float64)
+    a, b = ntk_seconds_model({n: _best_of(lambda n=n: empirical_ntk(fit_network, X64[:n]), 1) for n in sizes})
+    # the movement's NTKs are in the job's dtype on its device: timed as float64 on the CPU (an upper bound)
+    measured = len([s for s in job.movement_steps if s > 0]) + (1 if job.movement_steps else 0)
+    return ModelCost(
+        network_step=network_step,
+        linearised_step=linearised_step,
+        kernel_fit=job.kernel_initialisations * (a * job.kernel_points + b * job.kernel_points**2),
+        movement=measured * (a * job.movement_points + b * job.movement_points**2),
+        max_step=job.max_step,
+    )
+
+
+def model_cost_limit_message(job: ModelJob, cost: ModelCost, limit: float) -> str:
+    return (
+        f"train_model {job.name} on {job.dataset}: estimated {cost.hours:.2g} CPU hours ({cost.line()}), above "
+        f"models.max_cpu_hours = {limit:g}. Run it on a GPU (device: cuda), make the network smaller "
+        f"({job.key}.kwargs), lower models.max_step / models.kernel_points, set {job.key}.linearise: false, "
+        "or raise models.max_cpu_hours"
+    )
