@@ -1,5 +1,5 @@
 """Rule train_model: one network of models.networks on one data set and seed, beside its
-linearised network, the linear model of its fitted NTK and (the FC net) its exact-kernel
+linearised network, the linear model of its fitted NTK and (the FC net, the CNN) its exact-kernel
 model; six tables (losses, outputs, discrepancy, kernel_fit, ntk_entries, movement)."""
 
 from earlylin.data import Dataset

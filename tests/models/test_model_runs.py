@@ -7,7 +7,7 @@ import pytest
 from earlylin.data import Dataset
 from earlylin.deep.ntk_recursion import DeepLinearCoefficients, deep_linear_features, fc_ntk_diagonal, fc_ntk_entry
 from earlylin.deep.training import linear_sgd_step
-from earlylin.models.exact_kernel import KernelModelSGD, fc_exact_kernel
+from earlylin.models.exact_kernel import KernelModelSGD, cnn_exact_kernel, fc_exact_kernel
 from earlylin.models.jobs import ModelJob, config_problems, exact_kernel_of
 from earlylin.models.kernel_fit import fit_simple_kernel
 from earlylin.models.training import relative_at, run_model_sgd, run_tables
@@ -49,6 +49,63 @@ def test_the_exact_kernel_matrix_is_the_recursion_on_every_pair(activation):
 def test_the_exact_kernel_needs_normalised_inputs():
     with pytest.raises(ValueError, match="normalise each input"):
         fc_exact_kernel(2 * _on_the_sphere(3, 4), _on_the_sphere(3, 4), "erf", 2)
+
+
+@pytest.mark.parametrize("activation", ["erf", "relu"])
+def test_a_one_by_one_filter_cnn_kernel_is_the_mean_of_fc_kernels_over_pixels(activation):
+    """q = 1: every position is an FC net on its pixel's channel vector, and the flatten
+    readout averages the FC kernels (the quadrature recursion) over positions."""
+    rng = np.random.default_rng(3)
+    X, Z = rng.standard_normal((3, 4, 2, 3)), rng.standard_normal((2, 4, 2, 3))
+    kernel = cnn_exact_kernel(X, Z, activation, 3, 1)
+    for i in range(3):
+        for j in range(2):
+            x, z = X[i].reshape(4, -1), Z[j].reshape(4, -1)
+            expected = np.mean(
+                [
+                    fc_ntk_entry(activation, 3, x[:, p] @ x[:, p] / 4, z[:, p] @ z[:, p] / 4, x[:, p] @ z[:, p] / 4)
+                    for p in range(6)
+                ]
+            )
+            assert kernel[i, j] == pytest.approx(expected, rel=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation", ["erf", "relu"])
+def test_the_cnn_kernel_is_the_mean_empirical_ntk_of_wide_cnns(activation):
+    """3 x 3 circular filters on 4 x 4 images, depth 2, 128 channels: the empirical NTK
+    averaged over 20 initialisations is the exact kernel within 4 of its standard errors on
+    every entry, while the kernels of a wrong filter size or depth are not."""
+    import torch
+
+    from earlylin.models.ntk import empirical_ntk
+    from earlylin.models.registry import ModelSpec, build_model
+
+    shape = (2, 4, 4)
+    X = np.random.default_rng(0).standard_normal((4, *shape))
+    spec = ModelSpec("cnn", "cnn", {"depth": 2, "channels": 128, "activation": activation})
+    kernels = np.stack(
+        [empirical_ntk(build_model(spec, shape, seed, torch.float64), torch.tensor(X)).numpy() for seed in range(20)]
+    )
+    mean, stderr = kernels.mean(0), kernels.std(0, ddof=1) / np.sqrt(len(kernels))
+    assert (np.abs(mean - cnn_exact_kernel(X, X, activation, 2, 3)) / stderr).max() < 4
+    for depth, filter_size in ((2, 1), (1, 3), (3, 3)):
+        wrong = cnn_exact_kernel(X, X, activation, depth, filter_size)
+        assert (np.abs(mean - wrong) / stderr).max() > 8
+
+
+def test_the_cnn_kernel_is_computed_for_erf_and_relu_images():
+    with pytest.raises(ValueError, match="for erf, relu"):
+        cnn_exact_kernel(np.ones((2, 1, 3, 3)), np.ones((2, 1, 3, 3)), "tanh", 2, 3)
+    with pytest.raises(ValueError, match="images"):
+        cnn_exact_kernel(np.ones((2, 9)), np.ones((2, 9)), "erf", 2, 3)
+
+
+def test_the_cnn_kernel_does_not_depend_on_its_chunks():
+    X = np.random.default_rng(4).standard_normal((7, 2, 3, 3))
+    whole = cnn_exact_kernel(X, X[:5], "erf", 2, 3)
+    assert np.allclose(whole, cnn_exact_kernel(X, X[:5], "erf", 2, 3, chunk_elements=9 * 5 * 2), rtol=1e-13, atol=0)
+    assert np.allclose(whole[:5], whole[:5].T, rtol=1e-14, atol=0)
 
 
 def test_function_space_sgd_is_the_linear_model_of_the_same_kernel():
@@ -187,9 +244,38 @@ def test_a_wide_fc_net_runs_beside_its_linearised_network_its_linear_model_and_i
 
 
 @pytest.mark.slow
-def test_a_run_is_the_same_twice_and_the_cnn_has_no_exact_kernel():
+def test_the_cnn_approaches_its_exact_kernel_model_as_the_channels_grow():
+    """From 32 to 512 channels the network's gap to its infinite-width kernel model falls at
+    least 4-fold at steps 1 and 10 (measured: 0.017 -> 0.0034 and 0.020 -> 0.0013), and at 512
+    channels the network is closer to the exact kernel model than to the fitted linear model,
+    whose gap to the exact kernel (the Taylor truncation, about 0.004) does not shrink."""
     data = _small_images()
-    job = _small_job("cnn", {"depth": 2, "channels": 8}, linearise=False)
+    gaps = {}
+    for channels in (32, 512):
+        job = _small_job("cnn", {"depth": 2, "channels": channels}, linearise=False, max_step=10)
+        assert job.exact_kernel == ("erf", 2, 3)
+        d = run_tables(run_model_sgd(data, job, 0, progress=False), data.y_test, 0)["discrepancy"]
+        gaps[channels] = {
+            step: (relative_at(d, "network", "exact_kernel", step), relative_at(d, "network", "linear", step))
+            for step in (1, 10)
+        }
+    for step in (1, 10):
+        assert gaps[512][step][0] < gaps[32][step][0] / 4
+        assert gaps[512][step][0] < gaps[512][step][1]
+
+
+def test_the_cnn_has_an_exact_kernel_for_erf_and_relu_only():
+    assert exact_kernel_of("cnn", {}) == ("erf", 4, 3)
+    assert exact_kernel_of("cnn", {"activation": "relu", "filter_size": 5, "depth": 2}) == ("relu", 2, 5)
+    assert exact_kernel_of("cnn", {"activation": "tanh"}) is None
+    assert exact_kernel_of("fc", {"activation": "tanh"}) == ("tanh", 4)
+    assert exact_kernel_of("residual_cnn", {}) is None
+
+
+@pytest.mark.slow
+def test_a_run_is_the_same_twice_and_the_residual_cnn_has_no_exact_kernel():
+    data = _small_images()
+    job = _small_job("residual_cnn", {"blocks": 1, "channels": 4}, linearise=False)
     first = run_tables(run_model_sgd(data, job, 3, progress=False), data.y_test, 3)
     second = run_tables(run_model_sgd(data, job, 3, progress=False), data.y_test, 3)
     assert set(first["outputs"]["model"]) == {"network", "linear"}

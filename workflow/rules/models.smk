@@ -1,6 +1,6 @@
 # Beyond the paper: Section 4.1's test for any PyTorch network. Chain: the two-class data set
 # of deep.datasets (image_data) -> the network beside its linearised network, the linear
-# model of the kernel fitted to its own empirical NTK, and (the paper's FC net) its
+# model of the kernel fitted to its own empirical NTK, and (the paper's FC net and CNN) its
 # infinite-width kernel model, on the same minibatches -> fig_models.
 
 
@@ -14,7 +14,7 @@ wildcard_constraints:
 rule train_model:
     """One (data set, network, seed): the empirical NTK at initialisation fitted by constant
     + b x.x'/d (+ norm terms) on a seeded subset, averaged over initialisations; then the
-    network, its linearised network and the fitted linear model (and the FC net's
+    network, its linearised network and the fitted linear model (and the FC net's or CNN's
     exact-kernel model) by SGD on the same minibatches; the kernel movement. On a CPU a job
     estimated (by a probe of the job) to exceed models.max_cpu_hours stops at once."""
     input:

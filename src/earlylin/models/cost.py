@@ -2,8 +2,10 @@
 SGD steps of the network and of its linearised network on real minibatches, and the
 empirical NTK at two subset sizes (time = a n + b n^2: the Jacobian's backward passes, then
 the n x n products), extrapolated to the job's steps, kernel subset, initialisations and
-kernel-movement measurements. A network the user brings has no FLOP count to go by, so the
-probe times the module itself; the estimate is what ``models.max_cpu_hours`` guards.
+kernel-movement measurements; for the CNN, its exact kernel on a block of pairs, extrapolated
+to every (training or test, training) pair (the FC net's costs seconds: an interpolant). A
+network the user brings has no FLOP count to go by, so the probe times the module itself;
+the estimate is what ``models.max_cpu_hours`` guards.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..data import Dataset
 from ..deep.sgd_state import MinibatchSchedule
 from ..deep.training import network_sgd_step
 from ..devices import resolve_device, resolve_dtype
+from .exact_kernel import exact_kernel_matrix
 from .jobs import ModelJob
 from .linearised import LinearisedNetwork
 from .ntk import empirical_ntk
@@ -36,10 +39,12 @@ class ModelCost:
     kernel_fit: float
     movement: float
     max_step: int
+    exact_kernel: float = 0.0
 
     @property
     def seconds(self) -> float:
-        return self.max_step * (self.network_step + self.linearised_step) + self.kernel_fit + self.movement
+        steps = self.max_step * (self.network_step + self.linearised_step)
+        return steps + self.kernel_fit + self.movement + self.exact_kernel
 
     @property
     def hours(self) -> float:
@@ -49,6 +54,7 @@ class ModelCost:
         return (
             f"network step {self.network_step:.3g} s, linearised step {self.linearised_step:.3g} s, "
             f"{self.max_step} steps; kernel fit {self.kernel_fit:.3g} s; kernel movement {self.movement:.3g} s"
+            + (f"; exact kernel {self.exact_kernel:.3g} s" if self.exact_kernel else "")
         )
 
 
@@ -95,7 +101,16 @@ def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "
     a, b = ntk_seconds_model({n: _best_of(lambda n=n: empirical_ntk(fit_network, X64[:n]), 1) for n in sizes})
     # the movement's NTKs are in the job's dtype on its device: timed as float64 on the CPU (an upper bound)
     measured = len([s for s in job.movement_steps if s > 0]) + (1 if job.movement_steps else 0)
+    exact_kernel = 0.0
+    if job.exact_kernel is not None and job.network == "cnn":
+        block = np.asarray(data.X_train[: 2 * _PROBE_POINTS])
+        seconds = _best_of(
+            lambda: exact_kernel_matrix(job.network, job.exact_kernel, block[:_PROBE_POINTS], block, shape), 1
+        )
+        pairs = len(data.X_train) * (len(data.X_train) + len(data.X_test))
+        exact_kernel = seconds / (_PROBE_POINTS * len(block)) * pairs
     return ModelCost(
+        exact_kernel=exact_kernel,
         network_step=network_step,
         linearised_step=linearised_step,
         kernel_fit=job.kernel_initialisations * (a * job.kernel_points + b * job.kernel_points**2),

@@ -22,8 +22,13 @@ from ..deep.jobs import dataset_entry, pooled_shape
 
 BUILTIN_NETWORKS = ("fc", "cnn", "residual_cnn", "fc_standard")
 # The built-ins whose infinite-width NTK the workflow computes (the exact-kernel model): the
-# paper's FC net, with its factory's defaults.
-EXACT_KERNEL_DEFAULTS = {"fc": {"depth": 4, "activation": "erf"}}
+# paper's FC net and CNN, with their factories' defaults (``builtin``).
+EXACT_KERNEL_DEFAULTS = {
+    "fc": {"depth": 4, "activation": "erf"},
+    "cnn": {"depth": 4, "activation": "erf", "filter_size": 3},
+}
+# The CNN's kernel needs closed-form Gaussian expectations (``exact_kernel.cnn_exact_kernel``).
+CNN_KERNEL_ACTIVATIONS = ("erf", "relu")
 # The params of a train_model job, in the order the rule lists them (``ModelJob.params``).
 JOB_PARAMS = (
     "network",
@@ -64,7 +69,8 @@ class ModelJob:
     movement_steps: tuple[int, ...]
     movement_points: int
     linearise: bool
-    exact_kernel: tuple[str, int] | None  # (activation, depth) of the FC net's infinite-width NTK
+    # the infinite-width NTK: (activation, depth) of the FC net, (activation, depth, filter size) of the CNN
+    exact_kernel: tuple[str, int] | tuple[str, int, int] | None
 
     @property
     def key(self) -> str:
@@ -84,12 +90,18 @@ def network_file(network: str) -> str | None:
     return path if path.endswith(".py") else None
 
 
-def exact_kernel_of(network: str, kwargs: Mapping[str, Any]) -> tuple[str, int] | None:
-    """(activation, depth) of the infinite-width NTK the workflow computes for ``network``."""
+def exact_kernel_of(network: str, kwargs: Mapping[str, Any]) -> tuple[str, int] | tuple[str, int, int] | None:
+    """What defines the infinite-width NTK the workflow computes for ``network``: (activation,
+    depth) of the FC net, (activation, depth, filter size) of the CNN; None for other networks
+    and for a CNN whose activation has no closed-form kernel."""
     if network not in EXACT_KERNEL_DEFAULTS:
         return None
     merged = {**EXACT_KERNEL_DEFAULTS[network], **kwargs}
-    return str(merged["activation"]), int(merged["depth"])
+    if network == "fc":
+        return str(merged["activation"]), int(merged["depth"])
+    if merged["activation"] not in CNN_KERNEL_ACTIVATIONS:
+        return None
+    return str(merged["activation"]), int(merged["depth"]), int(merged["filter_size"])
 
 
 def model_job(config: Mapping[str, Any], dataset: str, name: str) -> ModelJob:

@@ -7,8 +7,9 @@ minibatches (``fig_models``):
   Lee et al. 2019), the same SGD, optional;
 * ``linear``: the linear model of Section 4.1 with the kernel constant + linear x.x'/d (+ norm
   terms) fitted to the network's own empirical NTK at initialisation (``kernel_fit``);
-* ``exact_kernel``: for the paper's FC net, function-space SGD with its infinite-width NTK
-  (``exact_kernel``), which separates the Taylor truncation from finite width.
+* ``exact_kernel``: for the paper's FC net and CNN, function-space SGD with its
+  infinite-width NTK (``exact_kernel``), which separates the Taylor truncation from finite
+  width.
 
 Before any update: the module is checked (``registry.check_model``), the empirical NTK is
 computed on a fixed, seeded subset of ``kernel_points`` training inputs for
@@ -39,7 +40,7 @@ from ..deep.training import default_eval_rows, linear_sgd_step, network_outputs,
 from ..devices import resolve_device, resolve_dtype
 from ..metrics import half_mse, logged_steps, relative_mse
 from ..tables import loss_rows, output_rows
-from .exact_kernel import KernelModelSGD, fc_exact_kernel
+from .exact_kernel import KernelModelSGD, exact_kernel_matrix
 from .jobs import ModelJob
 from .kernel_fit import KernelFit, fit_simple_kernel, overlap_features, simple_kernel
 from .linearised import LinearisedNetwork
@@ -171,10 +172,9 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
     exact = None
     if job.exact_kernel is not None:
         start = clock()
-        activation, depth = job.exact_kernel
         exact = KernelModelSGD(
-            fc_exact_kernel(data.X_train, data.X_train, activation, depth),
-            fc_exact_kernel(data.X_test, data.X_train, activation, depth),
+            exact_kernel_matrix(job.network, job.exact_kernel, data.X_train, data.X_train, shape),
+            exact_kernel_matrix(job.network, job.exact_kernel, data.X_test, data.X_train, shape),
             y_train,
         )
         seconds["exact_kernel"] = clock() - start

@@ -1,6 +1,6 @@
 """Figure fig_models (beyond the paper): for each data set and network, (a) the relative MSE
 of the network to the linear model of its fitted NTK and to its linearised network, and of
-the linearised network to the linear model (and, for the paper's FC net, of the network to
+the linearised network to the linear model (and, for the paper's FC net and CNN, of the network to
 its infinite-width kernel model); (b) the test losses; (c) the kernel movement; (d) the
 empirical NTK's entries against x.x'/d with the fitted line (Section 4.1's claim)."""
 
