@@ -137,6 +137,24 @@ def test_a_negative_fitted_constant_becomes_zero_with_a_note_and_a_non_positive_
         fit_simple_kernel(X, flat).linear_model()
 
 
+def test_the_linear_model_uses_the_fitted_constant_on_normalised_inputs_significant_or_not():
+    """A constant of about 1.5 standard errors is the least-squares line's, and the linear
+    model keeps it on normalised inputs; with a norm term the same constant is 0 (its feature
+    map would divide by it)."""
+    X = _on_the_sphere(12, 6, 5)
+    gram = X @ X.T / 6
+    noisy = [0.1 + 0.3 * (-1) ** k + 1.5 * gram for k in range(4)]  # constant 0.1 ± 0.15
+    fit = fit_simple_kernel(X, noisy)
+    assert abs(fit.constant) < 3 * fit.constant_stderr and fit.coefficients().constant == 0.0
+    coefficients, notes = fit.linear_model()
+    assert coefficients.constant == pytest.approx(0.1) and notes == []
+    scaled = X * np.sqrt(np.linspace(0.8, 1.2, 12))[:, None]  # ||x||^2/d differ: a norm column
+    e = np.sum(scaled**2, axis=1) / 6 - 1
+    with_norm = [k + 0.2 * (e[:, None] + e[None]) + 1.5 * scaled @ scaled.T / 6 for k in np.array(noisy) - 1.5 * gram]
+    coefficients, _ = fit_simple_kernel(scaled, with_norm).linear_model()
+    assert coefficients.constant == 0.0 and coefficients.norm == 0.0
+
+
 def _config(tmp_path, **changes):
     section = dict(
         datasets=["small"],

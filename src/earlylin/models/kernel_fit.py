@@ -59,13 +59,20 @@ class KernelFit:
 
     def linear_model(self) -> tuple[DeepLinearCoefficients, list[str]]:
         """The coefficients of the linear model the workflow trains and what they change in the
-        fit: a negative constant (a fit over overlaps far from 0 whose line crosses below 0 at
-        x.x'/d = 0) has no feature map and is set to 0 with its norm term, and the note says
-        so (the figure's title repeats it). A linear coefficient that is not positive defines no
-        linear model: ValueError."""
-        coefficients = self.coefficients()
+        fit. On normalised inputs (no norm term) the least-squares line itself: its constant,
+        significant or not (zeroing a constant of a few standard errors would give the linear
+        model a kernel visibly below the network's, as for a ReLU network whose constant is
+        0.11 ± 0.04). With a norm term, a constant within ``_SIGNIFICANT`` standard errors of 0
+        is 0 (its feature map would divide by it). A negative constant (a fit over overlaps
+        far from 0 whose line crosses below 0 at x.x'/d = 0) has no feature map and is set to 0
+        with its norm term, and the note says so (the figure's title repeats it). A linear
+        coefficient that is not positive defines no linear model: ValueError."""
         if self.linear <= _SIGNIFICANT * self.linear_stderr:
             raise ValueError(f"the linear coefficient {self.linear:.3g} ± {self.linear_stderr:.2g} is not positive")
+        if self.with_norm_term:
+            coefficients = self.coefficients()
+        else:
+            coefficients = DeepLinearCoefficients(constant=self.constant, linear=self.linear, norm=0.0)
         notes = []
         if coefficients.constant < 0 or (coefficients.constant == 0.0 and coefficients.norm != 0.0):
             notes.append(
