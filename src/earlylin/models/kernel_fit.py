@@ -50,10 +50,6 @@ class KernelFit:
     n_points: int
     n_initialisations: int
     with_norm_term: bool
-    # the slope of the fit with no constant and no norm term (least squares through the
-    # origin): the linear model's slope when the fitted constant is negative
-    origin_linear: float = float("nan")
-    origin_linear_stderr: float = float("nan")
 
     def coefficients(self) -> DeepLinearCoefficients:
         """The coefficients of the linear model, those indistinguishable from 0 set to 0."""
@@ -68,11 +64,8 @@ class KernelFit:
         model a kernel visibly below the network's, as for a ReLU network whose constant is
         0.11 ± 0.04). With a norm term, a constant within ``_SIGNIFICANT`` standard errors of 0
         is 0 (its feature map would divide by it). A negative constant (a fit over overlaps
-        far from 0 whose line crosses below 0 at x.x'/d = 0) has no feature map: the model is then
-        the best kernel without it, b' x.x'/d with b' fitted through the origin (the solution of
-        the least-squares fit constrained to a constant >= 0, which is on that boundary since the
-        problem is convex), and the note says so (the figure's title repeats it). Keeping the
-        slope and dropping the constant instead would put the kernel above every entry. A linear
+        far from 0 whose line crosses below 0 at x.x'/d = 0) has no feature map and is set to 0
+        with its norm term, and the note says so (the figure's title repeats it). A linear
         coefficient that is not positive defines no linear model: ValueError."""
         if self.linear <= _SIGNIFICANT * self.linear_stderr:
             raise ValueError(f"the linear coefficient {self.linear:.3g} ± {self.linear_stderr:.2g} is not positive")
@@ -86,10 +79,8 @@ class KernelFit:
                 f"fitted constant {self.constant:.3g} ± {self.constant_stderr:.2g} < 0 (no feature map): "
                 "the linear model uses constant 0"
                 + (f" and no norm term (fitted {self.norm:.3g})" if coefficients.norm != 0.0 else "")
-                + f", with the slope {self.origin_linear:.3g} ± {self.origin_linear_stderr:.2g} fitted through "
-                "the origin"
             )
-            coefficients = DeepLinearCoefficients(constant=0.0, linear=self.origin_linear, norm=0.0)
+            coefficients = DeepLinearCoefficients(constant=0.0, linear=coefficients.linear, norm=0.0)
         return coefficients, notes
 
     def problems(self) -> list[str]:
@@ -153,7 +144,6 @@ def fit_simple_kernel(X: np.ndarray, kernels: list[np.ndarray] | np.ndarray) -> 
         solution = np.vstack([solution, np.zeros(len(kernels))])
     mean = solution.mean(axis=1)
     stderr = solution.std(axis=1, ddof=1) / np.sqrt(len(kernels))
-    origin = targets.T @ overlap / (overlap @ overlap)  # per initialisation: slope through the origin
     coefficients = DeepLinearCoefficients(constant=float(mean[0]), linear=float(mean[1]), norm=float(mean[2]))
     theta = kernels.mean(axis=0)
     fitted = simple_kernel(X, coefficients)
@@ -173,6 +163,4 @@ def fit_simple_kernel(X: np.ndarray, kernels: list[np.ndarray] | np.ndarray) -> 
         n_points=len(X),
         n_initialisations=len(kernels),
         with_norm_term=with_norm,
-        origin_linear=float(origin.mean()),
-        origin_linear_stderr=float(origin.std(ddof=1) / np.sqrt(len(kernels))),
     )

@@ -45,8 +45,7 @@ def fit_title(fits: pd.DataFrame) -> str:
     ]
     notes = sorted({note for text in fits["notes"] for note in str(text).split("; ") if note})
     if any("constant 0" in note for note in notes):
-        slope = float(fits.loc[fits["model_constant"] == 0.0, "model_linear"].mean())
-        lines.append(f"fitted constant < 0: the linear model is {slope:.3g} x·x'/d (fitted through 0)")
+        lines.append("fitted constant < 0: the linear model uses 0")
     if residual > MODELS_MEANINGLESS_RESIDUAL:
         lines.append(f"residual > {MODELS_MEANINGLESS_RESIDUAL:g}: the linear model describes little of this NTK")
     return "\n".join(lines)
