@@ -25,6 +25,7 @@ from .jobs import ModelJob
 from .linearised import LinearisedNetwork
 from .ntk import empirical_ntk
 from .registry import ModelSpec, build_model
+from .training import input_shape
 
 _PROBE_STEPS = 3
 _PROBE_POINTS = 16
@@ -80,7 +81,7 @@ def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "
     """Probe the job's network on this machine and extrapolate (see the module docstring)."""
     spec = ModelSpec(job.name, job.network, job.kwargs, key=job.key)
     torch_device, dtype = resolve_device(device), resolve_dtype(job.dtype)
-    shape = tuple(data.image_shape) if data.image_shape is not None else (data.input_dim,)
+    shape = input_shape(data)
     network = build_model(spec, shape, seed, dtype).to(torch_device)
     X = torch.as_tensor(np.asarray(data.X_train), dtype=dtype, device=torch_device).reshape(len(data.X_train), *shape)
     y = torch.as_tensor(np.asarray(data.y_train), dtype=dtype, device=torch_device)
