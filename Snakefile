@@ -18,11 +18,13 @@ report: "workflow/report/workflow.rst"
 
 # One rule file per part of the paper, as the package's wings (src/earlylin/): Section 3's
 # two-layer experiments, Section 4's deep networks, Figure 5's kernels, the theorems'
-# scales, any network against its linear model (beyond the paper), and the scorecard that reads them all.
+# scales, any network and any data, loss and optimiser against the linear model (beyond the
+# paper), and the scorecard that reads them all.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/two_layer.smk"
 include: "workflow/rules/deep.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/scales.smk"
 include: "workflow/rules/scorecard.smk"
@@ -56,6 +58,7 @@ localrules:
     fig4,
     fig3_offline,
     fig_models,
+    fig_data,
     fig5,
     fig5_extra,
     fig_horizon,
@@ -74,6 +77,7 @@ rule figures:
         rules.fig4.output,
         rules.fig3_offline.output,
         rules.fig_models.output,
+        rules.fig_data.output,
         rules.fig5.output,
         rules.fig5_extra.output,
         rules.fig_horizon.output,

@@ -1,4 +1,4 @@
-"""Rule fetch_images: CIFAR-10 or MNIST files present and checked (downloaded if allowed)."""
+"""Rule fetch_images: a downloaded source's files present and checked (downloaded if allowed)."""
 
 import json
 

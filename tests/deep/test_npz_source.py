@@ -131,7 +131,7 @@ def test_a_good_npz_data_set_passes_the_config_check_and_has_its_shape_and_label
         (dict(path="gone.npz"), "config key 'deep.datasets.own.path' = 'gone.npz': the file 'gone.npz' does not exist"),
         (
             dict(classes=[0, 5]),
-            "'deep.datasets.own.classes' = [0, 5]: class 5 does not occur in source npz; its labels: 0, 1, 2",
+            "'deep.datasets.own.classes' = [0, 5]: class 5 does not occur in source npz; its labels: 0..2",
         ),
         (dict(n_train=25), "source npz has 27 images of classes 0 and 2 (14 + 13) for train and test together"),
         (dict(pool=3), "'deep.datasets.own.pool' = 3 does not divide the 8 x 8 images of npz; allowed: 1, 2, 4, 8"),

@@ -37,6 +37,13 @@ SCALES_ALL = {"scales_data": 3, **SCALES_RUNS}
 MODELS = {"fig_models": 1, "scorecard": 1, "figures": 1}
 MODELS_TRAIN = {"train_model": 2, **MODELS}
 MODELS_ONE = {"train_model": 1, **MODELS}
+# fig_data in the preview: the preview's FC net on mnist01_7x7 and digits_3v8, (mse, logistic) x
+# momentum (0, 0.9) on the real images and mse / 0 on the clone, one seed: 5 jobs per data set
+DATA = {"fig_data": 1, "scorecard": 1, "figures": 1}
+DATA_TRAIN = {"train_data": 10, **DATA}
+DATA_MNIST = {"train_data": 5, **DATA}
+# the preview's fc is both a fig_models network and fig_data's network
+FC = {**MODELS_ONE, **DATA_TRAIN}
 NOTHING: dict[str, int] = {}
 
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
@@ -91,10 +98,11 @@ CASES = {
     "deep.data_root": ("elsewhere", NOTHING),  # the preview's images are bundled, not downloaded
     "deep.download": (False, NOTHING),
     # fig_models trains on mnist01_7x7's images too
-    "deep.n_train": (300, {**DEEP_ALL, **MODELS_TRAIN}),
+    # (and fig_data on mnist01_7x7; digits_3v8 keeps its own sizes)
+    "deep.n_train": (300, {**DEEP_ALL, **MODELS_TRAIN, **DATA_MNIST}),
     "deep.n_test": (
         150,
-        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, **MODELS_TRAIN},
+        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, **MODELS_TRAIN, **DATA_MNIST},
     ),  # the 14x14 sets keep their own 400
     "deep.datasets.mnist01_14x14.pool": (
         1,
@@ -136,10 +144,10 @@ CASES = {
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
     "models.datasets": (["mnist01_14x14"], MODELS_TRAIN),
-    "models.networks.fc.network": ("fc_standard", MODELS_ONE),
-    "models.networks.fc.kwargs.depth": (3, MODELS_ONE),
-    "models.networks.fc.kwargs.width": (64, MODELS_ONE),
-    "models.networks.fc.lr": (0.5, MODELS_ONE),
+    "models.networks.fc.network": ("fc_standard", FC),
+    "models.networks.fc.kwargs.depth": (3, FC),
+    "models.networks.fc.kwargs.width": (64, FC),
+    "models.networks.fc.lr": (0.5, FC),
     # the same factory by its import path: another network string, so its job reruns
     "models.networks.resnet.network": ("earlylin.models.builtin:residual_cnn", MODELS_ONE),
     "models.networks.resnet.kwargs.blocks": (2, MODELS_ONE),
@@ -160,13 +168,24 @@ CASES = {
     "models.batch_size": (50, MODELS_TRAIN),
     "models.max_step": (200, MODELS_TRAIN),
     "models.steps_per_decade": (4, MODELS_TRAIN),
-    "models.dtype": ("float64", MODELS_TRAIN),
-    "models.kernel_points": (50, MODELS_TRAIN),
-    "models.kernel_initialisations": (3, MODELS_TRAIN),
+    "models.dtype": ("float64", {**MODELS_TRAIN, **DATA_TRAIN}),
+    "models.kernel_points": (50, {**MODELS_TRAIN, **DATA_TRAIN}),
+    "models.kernel_initialisations": (3, {**MODELS_TRAIN, **DATA_TRAIN}),
     "models.movement_steps": ([0, 50], MODELS_TRAIN),
     "models.movement_points": (30, MODELS_TRAIN),
-    "models.linearise": (False, MODELS_TRAIN),
+    "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN}),
     "models.max_cpu_hours": (1, NOTHING),
+    "fig_data.datasets": (["mnist01_7x7"], DATA),
+    "fig_data.network": ("resnet", DATA_TRAIN),
+    "fig_data.losses": (["mse"], DATA),
+    "fig_data.momenta": ([0.0], DATA),
+    "fig_data.clone": (False, DATA),
+    "fig_data.seeds": ([0, 1], DATA_TRAIN),
+    "fig_data.batch_size": (50, DATA_TRAIN),
+    "fig_data.max_step": (50, DATA_TRAIN),
+    "fig_data.steps_per_decade": (4, DATA_TRAIN),
+    "fig_data.resamples": (100, DATA_TRAIN),
+    "fig_data.n_logit_samples": (2, {"fig_data": 1, "figures": 1}),
     "fig5.activation": ("relu", {"fig5": 1, "scorecard": 1, "figures": 1}),
     "fig5.n": (400, FIG5_ALL),
     "fig5.width": (800, FIG5_ALL),

@@ -222,6 +222,7 @@ GPU_RULES = {
     "train_regime",
     "train_deep",
     "train_model",
+    "train_data",
     "ntk_norms",
     "horizon_run",
     "width_run",

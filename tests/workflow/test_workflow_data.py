@@ -57,3 +57,60 @@ def test_a_bad_npz_file_stops_the_run_before_any_job(workdir):
     assert "config key 'deep.datasets.own.path' = 'broken/digits.npz':" in text
     assert "has no array 'labels'; it holds 'images'" in text
     assert "Building DAG" not in text and not (workdir / "results" / "broken").exists()
+
+
+VARIANTS = [("mse", "0"), ("mse", "0.9"), ("logistic", "0"), ("logistic", "0.9")]
+
+
+def test_preview_fig_data_tables(workdir):
+    """The preview's fig_data on mnist01_7x7: every loss and momentum trains the network, its
+    linearised network and its linear model on that loss (the training loss at step 0, where
+    every output is 0, is 1/2 for mse and ln 2 for logistic); momentum changes the linear
+    model's path from step 2 on and lowers its loss by step 100; the square-loss network
+    agrees with its linear model; mu never exceeds I(F; Y); the clone-trained network tracks
+    the real-trained one."""
+    out = workdir / "results" / "preview" / "data" / "mnist01_7x7"
+
+    def table(loss, momentum, name, inputs="real"):
+        return pd.read_parquet(out / f"{loss}_momentum{momentum}_{inputs}_seed0_{name}.parquet")
+
+    train_loss = {}
+    for loss, momentum in VARIANTS:
+        losses = table(loss, momentum, "losses")
+        assert set(losses["model"]) == {"network", "linearised", "linear"}
+        train = losses[(losses["split"] == "train")].set_index(["model", "step"])["value"]
+        assert np.allclose(train.xs(0, level="step"), 0.5 if loss == "mse" else np.log(2.0))
+        train_loss[loss, momentum] = train
+        signs = table(loss, momentum, "signs")
+        assert set(signs["metric"]) == {"accuracy", "sign_agreement", "information", "performance_correlation"}
+        mu = signs[signs["metric"] == "performance_correlation"].set_index("step")["value"]
+        information = signs[(signs["metric"] == "information") & (signs["model"] == "network")].set_index("step")
+        assert (mu <= information["value"] + 1e-12).all()
+        accuracy = signs[(signs["metric"] == "accuracy") & (signs["model"] == "network")].set_index("step")["value"]
+        assert accuracy.loc[100] > 0.95  # digits 0 vs 1
+        assert set(table(loss, momentum, "outputs")["momentum"]) == {float(momentum)}
+    for loss in ("mse", "logistic"):
+        with_momentum, plain = train_loss[loss, "0.9"], train_loss[loss, "0"]
+        # the first heavy-ball step is the plain one (v_0 = 0); after 100 the loss is lower
+        assert with_momentum[("linear", 1)] == pytest.approx(plain[("linear", 1)], rel=1e-12)
+        assert with_momentum[("linear", 100)] < plain[("linear", 100)]
+    discrepancy = table("mse", "0", "discrepancy")
+    to_linear = _relative(discrepancy, "network", "linear")
+    assert (to_linear.loc[1:100] < 0.05).all()
+    real = table("mse", "0", "outputs")
+    clone = table("mse", "0", "outputs", "clone")
+    from earlylin.models.study import clone_discrepancy
+
+    parted = clone_discrepancy(pd.concat([real, clone], ignore_index=True))
+    network = parted[(parted["model"] == "network") & (parted["step"] >= 1)]
+    assert len(network) and (network["value"] < 0.05).all()
+    assert (workdir / "results" / "preview" / "figures" / "fig_data.png").stat().st_size > 50_000
+    card = pd.read_parquet(workdir / "results" / "preview" / "report" / "scorecard.parquet")
+    rows = card[card["figure"] == "fig_data"]
+    # per data set: 2 rows for each of the 4 losses x momenta, one clone row
+    assert len(rows) == 18 and set(rows["verdict"]) <= {"holds", "does not hold", "not run"}
+
+
+def _relative(table, reference, other):
+    rows = table[(table["reference"] == reference) & (table["other"] == other)]
+    return rows.set_index("step")["value"]

@@ -9,7 +9,8 @@ include: "helpers/deep.smk"
 
 
 rule fetch_images:
-    """CIFAR-10 or MNIST via torchvision into deep.data_root, checksums verified; a small
+    """A downloaded source (CIFAR-10, MNIST, FashionMNIST, KMNIST, CIFAR-100, SVHN) via
+    torchvision into deep.data_root, checksums verified where torchvision has them; a small
     JSON receipt marks success (downloads only when deep.download is true; the script
     reads that key from the config, so switching it reruns nothing)."""
     output:

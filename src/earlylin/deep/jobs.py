@@ -255,9 +255,11 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
     """Checks of the deep section that span keys (the schema cannot express them): every
     figure names defined data sets; every data set's two classes hold the images it asks for
     (``class_counts``, for every source); pooling divides the image size; the batch fits in
-    the training set; a data set of the user's own images has a readable file
+    the training set of every data set a deep figure trains on (other sections have their
+    own batch sizes); a data set of the user's own images has a readable file
     (``npz_source``), and only such a data set names a file."""
     datasets = deep.get("datasets") or {}
+    trained = set(figure_datasets(deep))
     problems = [
         f"config key 'deep.{figure}' names data set {name!r}, which 'deep.datasets' does not define; "
         f"defined: {', '.join(sorted(datasets))}"
@@ -280,7 +282,7 @@ def config_problems(deep: Mapping[str, Any]) -> list[str]:
                 f"config key '{key}.pool' = {entry['pool']} does not divide the {height} x {width} "
                 f"images of {entry['source']}; allowed: {', '.join(map(str, divisors))}"
             )
-        if deep["batch_size"] > entry["n_train"]:
+        if name in trained and deep["batch_size"] > entry["n_train"]:
             problems.append(
                 f"config key 'deep.batch_size' = {deep['batch_size']} exceeds the {entry['n_train']} "
                 f"training images of data set {name!r} ('{key}'); lower it or use more images"
@@ -305,6 +307,17 @@ def _file_problems(entry: Mapping[str, Any], key: str) -> list[str]:
     return []
 
 
+def label_ranges(labels: Iterable[int]) -> str:
+    """Sorted labels, runs of three or more written as ranges: '0..99' (CIFAR-100), '0, 2, 5..7'."""
+    runs: list[list[int]] = []
+    for label in sorted(set(labels)):
+        if runs and label == runs[-1][-1] + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    return ", ".join(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+
+
 def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any], key: str) -> list[str]:
     """Whether both classes occur in the source, and whether they hold n_train + n_test
     images (a source without a test split) or n_train training and n_test test images (one with)."""
@@ -317,7 +330,7 @@ def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any],
             f"config key '{key}.classes' = {list(entry['classes'])}: class {absent[0]} does not occur in source "
             f"{entry['source']}"
             + (" (in one of its splits)" if absent[0] in present else "")
-            + f"; its labels: {', '.join(map(str, present))}"
+            + f"; its labels: {label_ranges(present)}"
         ]
     origin = {
         part: f"'{key}.{part}'" if part in deep["datasets"][name] else f"'deep.{part}'"

@@ -16,5 +16,9 @@
   with it (the exact-kernel model).
 * ``jobs``: the jobs of a ``models`` config section and its checks (light: no torch).
 * ``training``: one network trained beside its linearised network, its fitted linear model and
-  (FC) its exact-kernel model on the same minibatches, with the kernel movement; its tables.
+  (FC) its exact-kernel model on the same minibatches and the same loss and momentum
+  (``earlylin.losses``), with the kernel movement; its tables.
+* ``data_study``: the jobs of a ``fig_data`` config section (a data set x loss x momentum, real
+  images or their Gaussian clone) and its checks (light: no torch).
+* ``study``: fig_data's comparisons across jobs (clone-trained against real-trained models).
 """

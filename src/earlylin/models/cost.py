@@ -17,15 +17,16 @@ import numpy as np
 import torch
 
 from ..data import Dataset
+from ..deep.cost import CostLimitExceeded
 from ..deep.sgd_state import MinibatchSchedule
-from ..deep.training import network_sgd_step
 from ..devices import resolve_device, resolve_dtype
+from ..losses import HeavyBall
 from .exact_kernel import exact_kernel_matrix
 from .jobs import ModelJob
 from .linearised import LinearisedNetwork
 from .ntk import empirical_ntk
 from .registry import ModelSpec, build_model
-from .training import input_shape
+from .training import input_shape, network_step
 
 _PROBE_STEPS = 3
 _PROBE_POINTS = 16
@@ -89,10 +90,13 @@ def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "
     params = [p for p in network.parameters() if p.requires_grad]
     zeros = torch.zeros(len(rows), dtype=dtype, device=torch_device)
     # steps with lr 0: timed like the job's, and the network is left as it was initialised
-    network_step = _best_of(lambda: network_sgd_step(network, params, X[rows], zeros, y[rows], 0.0), _PROBE_STEPS)
+    optimiser = HeavyBall(job.momentum)
+    network_seconds = _best_of(
+        lambda: network_step(network, params, X[rows], zeros, y[rows], 0.0, job.loss, optimiser), _PROBE_STEPS
+    )
     linearised_step = 0.0
     if job.linearise:
-        linearised = LinearisedNetwork(network)
+        linearised = LinearisedNetwork(network, job.loss, job.momentum)
         linearised_step = _best_of(lambda: linearised.sgd_step(X[rows], y[rows], 0.0), _PROBE_STEPS)
     sizes = sorted({min(_PROBE_POINTS, job.kernel_points), min(2 * _PROBE_POINTS, job.kernel_points)})
     if len(sizes) == 1:
@@ -112,7 +116,7 @@ def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "
         exact_kernel = seconds / (_PROBE_POINTS * len(block)) * pairs
     return ModelCost(
         exact_kernel=exact_kernel,
-        network_step=network_step,
+        network_step=network_seconds,
         linearised_step=linearised_step,
         kernel_fit=job.kernel_initialisations * (a * job.kernel_points + b * job.kernel_points**2),
         movement=measured * (a * job.movement_points + b * job.movement_points**2),
@@ -120,9 +124,19 @@ def estimate_model_cost(data: Dataset, job: ModelJob, seed: int, device: str = "
     )
 
 
-def model_cost_limit_message(job: ModelJob, cost: ModelCost, limit: float) -> str:
+def stop_if_too_costly(data: Dataset, job: ModelJob, seed: int, limit: float, rule: str, log) -> None:
+    """On the CPU: probe the job (``estimate_model_cost``), log the estimate and raise
+    ``CostLimitExceeded`` when it exceeds ``limit`` hours (models.max_cpu_hours, read by the
+    job's script so that changing it reruns nothing)."""
+    cost = estimate_model_cost(data, job, seed)
+    log.info("estimated %.2g hours on this CPU (%s)", cost.hours, cost.line())
+    if cost.hours > limit:
+        raise CostLimitExceeded(model_cost_limit_message(job, cost, limit, rule))
+
+
+def model_cost_limit_message(job: ModelJob, cost: ModelCost, limit: float, rule: str = "train_model") -> str:
     return (
-        f"train_model {job.name} on {job.dataset}: estimated {cost.hours:.2g} CPU hours ({cost.line()}), above "
+        f"{rule} {job.name} on {job.dataset}: estimated {cost.hours:.2g} CPU hours ({cost.line()}), above "
         f"models.max_cpu_hours = {limit:g}. Run it on a GPU (device: cuda), make the network smaller "
         f"({job.key}.kwargs), lower models.max_step / models.kernel_points, set {job.key}.linearise: false, "
         "or raise models.max_cpu_hours"

@@ -37,6 +37,7 @@ import torch
 
 from ..deep.networks import circular_padding
 from ..deep.ntk_recursion import fc_ntk_diagonal, fc_ntk_entry
+from ..losses import HeavyBall, loss_derivative
 from .jobs import CNN_KERNEL_ACTIVATIONS
 
 Tensor = torch.Tensor
@@ -184,17 +185,24 @@ def exact_kernel_matrix(network: str, exact_kernel: tuple, X: np.ndarray, Z: np.
 
 class KernelModelSGD:
     """Function-space SGD of the kernel model f = K(., X) alpha from f_0 = 0, on the training
-    kernel ``K_train`` (n, n) and the test-by-training kernel ``K_test`` (m, n)."""
+    kernel ``K_train`` (n, n) and the test-by-training kernel ``K_test`` (m, n), on ``loss``
+    with heavy-ball ``momentum`` (``earlylin.losses``): the parameter velocity v of the
+    feature-space model is kept as the function-space velocity u = K v."""
 
-    def __init__(self, K_train: np.ndarray, K_test: np.ndarray, y_train: np.ndarray):
+    def __init__(
+        self, K_train: np.ndarray, K_test: np.ndarray, y_train: np.ndarray, loss: str = "mse", momentum: float = 0.0
+    ):
         self.K_train = np.asarray(K_train, dtype=np.float64)
         self.K_test = np.asarray(K_test, dtype=np.float64)
         self.y_train = np.asarray(y_train, dtype=np.float64)
+        self.loss = loss
         self.train_outputs = np.zeros(len(self.y_train))
         self.test_outputs = np.zeros(len(self.K_test))
+        self.optimiser = HeavyBall(momentum)
 
     def sgd_step(self, batch: np.ndarray, lr: float) -> None:
-        """f <- f - lr / |B| K(., X_B) (f(X_B) - y_B), on the training and the test points."""
-        residual = (self.train_outputs[batch] - self.y_train[batch]) * (lr / len(batch))
-        self.train_outputs -= self.K_train[:, batch] @ residual
-        self.test_outputs -= self.K_test[:, batch] @ residual
+        """f <- f - lr u, u <- m u + K(., X_B) l'(f(X_B), y_B) / |B|, on the training and the
+        test points (the half square loss: l' = f - y)."""
+        residual = loss_derivative(self.train_outputs[batch], self.y_train[batch], self.loss) / len(batch)
+        directions = [self.K_train[:, batch] @ residual, self.K_test[:, batch] @ residual]
+        self.optimiser.step([self.train_outputs, self.test_outputs], directions, lr)

@@ -21,6 +21,8 @@ from typing import Any
 from ..deep.jobs import dataset_entry, pooled_shape
 
 BUILTIN_NETWORKS = ("fc", "cnn", "residual_cnn", "fc_standard")
+# The losses every model of a run can train on (``earlylin.losses``).
+LOSSES = ("mse", "logistic")
 # The built-ins whose infinite-width NTK the workflow computes (the exact-kernel model): the
 # paper's FC net and CNN, with their factories' defaults (``builtin``).
 EXACT_KERNEL_DEFAULTS = {
@@ -44,6 +46,8 @@ JOB_PARAMS = (
     "movement_points",
     "linearise",
     "exact_kernel",
+    "loss",
+    "momentum",
 )
 _MODULE_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
 
@@ -71,6 +75,10 @@ class ModelJob:
     linearise: bool
     # the infinite-width NTK: (activation, depth) of the FC net, (activation, depth, filter size) of the CNN
     exact_kernel: tuple[str, int] | tuple[str, int, int] | None
+    # the objective and optimiser of every model of the run (``earlylin.losses``): fig_models
+    # trains on the paper's half square loss with plain SGD, fig_data varies both
+    loss: str = "mse"
+    momentum: float = 0.0
 
     @property
     def key(self) -> str:
@@ -149,28 +157,36 @@ def network_text(entry: Mapping[str, Any]) -> str:
     return f"{entry['network']}({kwargs}), lr {float(entry['lr']):g}"
 
 
+def dataset_problems(deep: Mapping[str, Any], key: str, names: list[str], limits: Mapping[str, int]) -> list[str]:
+    """The data sets a section names (config key ``key``) exist in deep.datasets and hold at
+    least each of ``limits`` (config key -> value: a batch, a kernel subset) training images."""
+    datasets = deep.get("datasets") or {}
+    problems = []
+    for name in names:
+        if name not in datasets:
+            problems.append(
+                f"config key '{key}' names data set {name!r}, which 'deep.datasets' does not define; "
+                f"defined: {', '.join(sorted(datasets))}"
+            )
+            continue
+        n_train = int(dataset_entry(deep, name)["n_train"])
+        problems += [
+            f"config key '{limit}' = {value} exceeds the {n_train} training images of data set {name!r} "
+            f"(named by '{key}'); lower it to at most {n_train}"
+            for limit, value in limits.items()
+            if value > n_train
+        ]
+    return problems
+
+
 def config_problems(config: Mapping[str, Any], workdir: str | os.PathLike = ".") -> list[str]:
     """Checks of the models section that span keys or need the file system (the schema cannot
     express them): its data sets exist in deep.datasets; each network is a built-in, an
     import path or an existing file; the batch, the kernel subset and the movement subset fit
     in the training set; the kernel-movement steps are trained."""
-    section, deep = config["models"], config["deep"]
-    datasets = deep.get("datasets") or {}
-    problems = []
-    for name in section["datasets"]:
-        if name not in datasets:
-            problems.append(
-                f"config key 'models.datasets' names data set {name!r}, which 'deep.datasets' does not define; "
-                f"defined: {', '.join(sorted(datasets))}"
-            )
-            continue
-        n_train = int(dataset_entry(deep, name)["n_train"])
-        for key in ("batch_size", "kernel_points"):
-            if section[key] > n_train:
-                problems.append(
-                    f"config key 'models.{key}' = {section[key]} exceeds the {n_train} training images of data set "
-                    f"{name!r}; lower it to at most {n_train}"
-                )
+    section = config["models"]
+    limits = {f"models.{key}": section[key] for key in ("batch_size", "kernel_points")}
+    problems = dataset_problems(config["deep"], "models.datasets", section["datasets"], limits)
     if section["movement_points"] > section["kernel_points"]:
         problems.append(
             f"config key 'models.movement_points' = {section['movement_points']} exceeds models.kernel_points = "

@@ -3,12 +3,14 @@ Neural Tangents' ``linearize``):
 
     f_lin(x; theta) = f(x; theta_0) + J(x; theta_0) (theta - theta_0),
 
-trained by the same SGD on the same minibatches as the network. The workflow's networks are
+trained by the same SGD (same loss and momentum, ``earlylin.losses``) on the same minibatches
+as the network. The workflow's networks are
 centred (f_0 = 0, Appendix A), so the linearised network is J(x; theta_0) delta with
 delta = theta - theta_0, delta_0 = 0. Nothing forms the Jacobian: outputs are one
 Jacobian-vector product (``torch.func.jvp``, forward mode, tangent delta) and the gradient of
 L_B = (1/2|B|) sum_B (f_lin(x) - y)^2 with respect to delta is J_B^T r / |B|, one
-vector-Jacobian product (``torch.func.vjp``) at theta_0 with r = f_lin(x_B) - y_B.
+vector-Jacobian product (``torch.func.vjp``) at theta_0 with r = f_lin(x_B) - y_B (for another
+loss, r = l'(f_lin(x_B), y_B)).
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..losses import HeavyBall, loss_derivative
 from .ntk import trainable_parameters
 
 Tensor = torch.Tensor
 
 
 class LinearisedNetwork:
-    """J(x; theta_0) delta for a module with one output per input, delta trained by SGD."""
+    """J(x; theta_0) delta for a module with one output per input, delta trained by SGD on
+    ``loss`` with heavy-ball ``momentum``."""
 
-    def __init__(self, network: nn.Module):
+    def __init__(self, network: nn.Module, loss: str = "mse", momentum: float = 0.0):
         self.network = network
+        self.loss = loss
+        self.optimiser = HeavyBall(momentum)
         self.initial = {name: p.clone() for name, p in trainable_parameters(network).items()}
         self.delta = {name: torch.zeros_like(p) for name, p in self.initial.items()}
 
@@ -43,16 +49,18 @@ class LinearisedNetwork:
         return torch.cat(parts)
 
     def gradient(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
-        """d/d delta of (1/2|B|) sum_B (J delta - y)^2: J_B^T (J_B delta - y_B) / |B|."""
+        """d/d delta of (1/|B|) sum_B l(J delta, y): J_B^T l'(J_B delta, y_B) / |B| (for the
+        half square loss J_B^T (J_B delta - y_B) / |B|)."""
         with torch.no_grad():
             _, tangent = torch.func.jvp(self._at(x), (self.initial,), (self.delta,))
             _, pullback = torch.func.vjp(self._at(x), self.initial)
-            (grad,) = pullback((tangent - y) / x.shape[0])
+            (grad,) = pullback(loss_derivative(tangent, y, self.loss) / x.shape[0])
         return grad
 
     def sgd_step(self, x: Tensor, y: Tensor, lr: float) -> None:
-        for name, g in self.gradient(x, y).items():
-            self.delta[name].sub_(g, alpha=lr)
+        names = list(self.delta)
+        grads = self.gradient(x, y)
+        self.optimiser.step([self.delta[name] for name in names], [grads[name] for name in names], lr)
 
     def parameters(self) -> dict[str, Tensor]:
         """theta = theta_0 + delta."""

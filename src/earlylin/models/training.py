@@ -1,8 +1,9 @@
 """One network of the registry trained beside the models the paper chains, on the same
 minibatches (``fig_models``):
 
-* ``network``: the network itself, centred (f_0 = 0, Appendix A), plain SGD on the half
-  square loss, as Figures 3-4 train theirs (``deep.training.network_sgd_step``);
+* ``network``: the network itself, centred (f_0 = 0, Appendix A), SGD on the job's loss with
+  its heavy-ball momentum (``earlylin.losses``; by default plain SGD on the half square loss,
+  as Figures 3-4 train theirs);
 * ``linearised``: the network linearised in its parameters at theta_0 (``linearised``;
   Lee et al. 2019), the same SGD, optional;
 * ``linear``: the linear model of Section 4.1 with the kernel constant + linear x.x'/d (+ norm
@@ -18,7 +19,8 @@ computed on a fixed, seeded subset of ``kernel_points`` training inputs for
 model (a negative or vanishing coefficient) stops the job with a ``ModelError``. During
 training the kernel movement (Fort et al. 2020) of the trained network is measured on the
 first ``movement_points`` inputs of that subset at ``movement_steps``. Batches come from the
-seeded ``MinibatchSchedule`` of Figures 3-4 (the same for every model of the run).
+seeded ``MinibatchSchedule`` of Figures 3-4 (the same for every model of the run). Every model
+uses the same loss, momentum, learning rate and batches, so that they differ only in the model.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,9 +40,10 @@ from tqdm.auto import tqdm
 from ..data import Dataset, rng_stream
 from ..deep.ntk_recursion import DeepLinearCoefficients, deep_linear_features
 from ..deep.sgd_state import MinibatchSchedule
-from ..deep.training import default_eval_rows, linear_sgd_step, network_outputs, network_sgd_step
+from ..deep.training import default_eval_rows, network_outputs
 from ..devices import resolve_device, resolve_dtype
-from ..metrics import half_mse, logged_steps, relative_mse
+from ..losses import HeavyBall, loss_derivative, loss_values, mean_loss
+from ..metrics import logged_steps, relative_mse
 from ..tables import loss_rows, output_rows
 from .exact_kernel import KernelModelSGD, exact_kernel_matrix
 from .jobs import ModelJob
@@ -81,6 +86,7 @@ class ModelRun:
     data_overlap: float  # mean |x.x'/d| over all pairs of training inputs
     movement: dict[int, float]
     seconds: dict[str, float] = field(default_factory=dict)
+    loss: str = "mse"  # the loss every model trained on; the tables' losses are its values
 
 
 def kernel_subset(n: int, size: int, seed: int) -> np.ndarray:
@@ -121,6 +127,31 @@ def fit_kernel(spec: ModelSpec, data: Dataset, job: ModelJob, seed: int) -> tupl
     ]
     fit = fit_simple_kernel(rows, kernels)
     return fit, rows, np.mean(kernels, axis=0)
+
+
+def network_step(
+    network: torch.nn.Module,
+    params: list[Tensor],
+    x: Tensor,
+    initial: Tensor,
+    y: Tensor,
+    lr: float,
+    loss: str,
+    optimiser: HeavyBall,
+) -> None:
+    """One step of the network f(x) = g(x; theta) - g(x; theta_0) on (1/|B|) sum_B l(f(x), y)
+    (g(x; theta_0) given in ``initial``; it carries no gradient)."""
+    value = torch.mean(loss_values(network(x) - initial, y, loss))
+    optimiser.step(params, list(torch.autograd.grad(value, params)), lr)
+
+
+def linear_step(
+    beta: np.ndarray, psi_batch: np.ndarray, y_batch: np.ndarray, lr: float, loss: str, optimiser: HeavyBall
+) -> None:
+    """One step of the linear model beta . psi(x) on the same loss, in place:
+    g = psi_B^T l'(psi_B beta, y_B) / |B|."""
+    gradient = psi_batch.T @ loss_derivative(psi_batch @ beta, y_batch, loss) / len(y_batch)
+    optimiser.step([beta], [gradient], lr)
 
 
 def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu", progress: bool = True) -> ModelRun:
@@ -176,12 +207,14 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
             exact_kernel_matrix(job.network, job.exact_kernel, data.X_train, data.X_train, shape),
             exact_kernel_matrix(job.network, job.exact_kernel, data.X_test, data.X_train, shape),
             y_train,
+            loss=job.loss,
+            momentum=job.momentum,
         )
         seconds["exact_kernel"] = clock() - start
     eval_rows = default_eval_rows(network, max(len(X_train), len(X_test)))
     initial_train = network_outputs(network, X_train, eval_rows)
     initial_test = network_outputs(network, X_test, eval_rows)
-    linearised = LinearisedNetwork(network) if job.linearise else None
+    linearised = LinearisedNetwork(network, job.loss, job.momentum) if job.linearise else None
     movement_inputs = _inputs(kernel_rows[: job.movement_points], shape, dtype, torch_device)
     theta_0 = empirical_ntk(network, movement_inputs) if job.movement_steps else None
 
@@ -193,6 +226,7 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
     movement: dict[int, float] = {}
     params = [p for p in network.parameters() if p.requires_grad]
     schedule = MinibatchSchedule(len(X_train), job.batch_size, seed)
+    network_optimiser, linear_optimiser = HeavyBall(job.momentum), HeavyBall(job.momentum)
     timing = {"network": 0.0, "linearised": 0.0, "logging": 0.0}
 
     def record(i: int, step: int) -> None:
@@ -210,7 +244,7 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
         for name, (train, test) in values.items():
             train = train.double().cpu().numpy() if isinstance(train, Tensor) else np.asarray(train)
             test = test.double().cpu().numpy() if isinstance(test, Tensor) else np.asarray(test)
-            train_loss[name][i] = half_mse(train, y_train)
+            train_loss[name][i] = mean_loss(train, y_train, job.loss)
             outputs[name][i] = test
             if not (np.isfinite(train_loss[name][i]) and np.all(np.isfinite(test))):
                 raise FloatingPointError(
@@ -233,13 +267,22 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
             batch = schedule.next_batch()
             rows = torch.as_tensor(batch, device=torch_device)
             tick = clock()
-            network_sgd_step(network, params, X_train[rows], initial_train[rows], y_train_t[rows], job.lr)
+            network_step(
+                network,
+                params,
+                X_train[rows],
+                initial_train[rows],
+                y_train_t[rows],
+                job.lr,
+                job.loss,
+                network_optimiser,
+            )
             tock = clock()
             timing["network"] += tock - tick
             if linearised is not None:
                 linearised.sgd_step(X_train[rows], y_train_t[rows], job.lr)
                 timing["linearised"] += clock() - tock
-            beta = linear_sgd_step(beta, psi_train[batch], y_train[batch], job.lr)
+            linear_step(beta, psi_train[batch], y_train[batch], job.lr, job.loss, linear_optimiser)
             if exact is not None:
                 exact.sgd_step(batch, job.lr)
             step += 1
@@ -259,6 +302,7 @@ def run_model_sgd(data: Dataset, job: ModelJob, seed: int, *, device: str = "cpu
         data_overlap=mean_abs_overlap(data.X_train),
         movement=movement,
         seconds=seconds,
+        loss=job.loss,
     )
 
 
@@ -274,7 +318,7 @@ def run_tables(run: ModelRun, y_test: np.ndarray, seed: int) -> dict[str, pd.Dat
     the subset's pairs and its diagonal), movement (step, value)."""
     losses = pd.concat(
         [loss_rows(m, run.steps, "train", run.train_loss[m]) for m in run.test_outputs]
-        + [loss_rows(m, run.steps, "test", half_mse(o, y_test)) for m, o in run.test_outputs.items()],
+        + [loss_rows(m, run.steps, "test", mean_loss(o, y_test, run.loss)) for m, o in run.test_outputs.items()],
         ignore_index=True,
     )
     outputs = pd.concat([output_rows(m, run.steps, o) for m, o in run.test_outputs.items()], ignore_index=True)
@@ -359,3 +403,60 @@ def relative_at(discrepancy: pd.DataFrame, reference: str, other: str, step: int
     rows = discrepancy[(discrepancy["reference"] == reference) & (discrepancy["other"] == other)]
     rows = rows[rows["step"] == step]
     return float(rows["value"].iloc[0]) if len(rows) else math.nan
+
+
+def run_job(
+    data: Dataset, job: ModelJob, seed: int, config: Mapping[str, Any], rule: str, log: logging.Logger
+) -> tuple[ModelRun, dict[str, pd.DataFrame]]:
+    """A job's script body: log its settings; on a CPU, stop at once when the probe estimates
+    more than models.max_cpu_hours (read here, so changing it reruns nothing); train
+    (``run_model_sgd`` on config's device); return the run and its tables."""
+    from .cost import stop_if_too_costly  # cost times this module's steps
+
+    device = resolve_device(config["device"])
+    log_job(log, job, data, device)
+    if device.type == "cpu":
+        stop_if_too_costly(data, job, seed, config["models"]["max_cpu_hours"], rule, log)
+    run = run_model_sgd(data, job, seed, device=config["device"])
+    return run, run_tables(run, data.y_test, seed)
+
+
+def log_job(log: logging.Logger, job: ModelJob, data: Dataset, device: torch.device) -> None:
+    """A job's settings, one log line."""
+    log.info(
+        "%s = %s %s on %s: n = %d, image shape %s, %s loss, momentum %g, lr %g, batch %d, %d steps, %s on %s; "
+        "linearised: %s; exact kernel: %s",
+        job.name,
+        job.network,
+        dict(job.kwargs),
+        job.dataset,
+        len(data.y_train),
+        data.image_shape,
+        job.loss,
+        job.momentum,
+        job.lr,
+        job.batch_size,
+        job.max_step,
+        job.dtype,
+        device,
+        job.linearise,
+        job.exact_kernel,
+    )
+
+
+def log_run(log: logging.Logger, run: ModelRun, discrepancy: pd.DataFrame, step: int) -> None:
+    """A finished run's timings and its models' relative MSE at ``step``."""
+    log.info(
+        "network step %.4g s, linearised step %.4g s; kernel fit %.3g s",
+        run.seconds.get("network_per_step", 0.0),
+        run.seconds.get("linearised_per_step", 0.0),
+        run.seconds.get("kernel_fit", 0.0),
+    )
+    for reference, other in (("network", "linear"), ("network", "linearised"), ("linearised", "linear")):
+        log.info(
+            "relative MSE %s vs %s at step %d: %.4g",
+            reference,
+            other,
+            step,
+            relative_at(discrepancy, reference, other, step),
+        )

@@ -23,6 +23,11 @@ The criteria (``CRITERIA``), one per claim:
   MSE E(f - f_lin)^2 / E f^2 <= 5% at every logged step from 1 to 1,000, every seed. (On
   MNIST the paper's FC 4x512 stays within ~1% up to 1,000 steps; 5% leaves room for the
   narrower CNNs and for the step-1 finite-width fluctuation.)
+* fig_data (beyond the paper), per data set, loss and momentum: the agreement horizon with the
+  linear model as for fig_models; the performance correlation mu_Y(F; L) of Nakkiran et al.
+  >= 0.9 I(F; Y) at every logged step up to 1,000 where I(F; Y) >= 0.1 bit, every seed. Per
+  data set: the networks trained on the Gaussian clone and on the real images part (relative
+  MSE > 5%) no earlier than the real-trained network leaves its linear model.
 * Figure 5: the log-log slope of ||Theta1(W(0)) - Theta_lin1|| against d (mean over seeds of
   the per-seed fits) within 0.1 of the paper's -1.263 (spectral) and -0.718 (Frobenius).
 * Horizon, Corollary 3.3: T_agree >= T_lin for every (activation, eta, d, seed, split,
@@ -43,7 +48,7 @@ from __future__ import annotations
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
 COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
-GROUPS = ("fig1", "fig2", "regimes", "deep", "models", "fig5", "horizon", "width")
+GROUPS = ("fig1", "fig2", "regimes", "deep", "models", "data", "fig5", "horizon", "width")
 
 FIG1_STEP_LIMIT = 1000
 FIG1_LOSS_TOLERANCE = 0.01
@@ -52,6 +57,10 @@ DEEP_MAX_RELATIVE = 0.05
 # fig_models: the simple kernel's fit to the empirical NTK, and the agreement horizons
 MODELS_MAX_RESIDUAL = 0.2
 MODELS_MEANINGLESS_RESIDUAL = 0.5  # above it, the figure's title says the linear model describes little
+# fig_data: mu_Y(F; L) >= this share of I(F; Y) wherever the network carries at least
+# DATA_MIN_INFORMATION bits on the label (below it the ratio is noise)
+DATA_MU_SHARE = 0.9
+DATA_MIN_INFORMATION = 0.1
 FIG5_PAPER = {"spectral": -1.263, "frobenius": -0.718}
 FIG5_TOLERANCE = 0.1
 HORIZON_MIN_SLOPE = 0.9
@@ -69,6 +78,11 @@ CRITERIA = {
     f"empirical NTK ≤ {MODELS_MAX_RESIDUAL:g}, every seed",
     "models_horizon": f"agreement horizon (first logged step with relative MSE > {DEEP_MAX_RELATIVE:.0%}) beyond step "
     f"{DEEP_STEP_LIMIT:,} (or the run's last), every seed",
+    "data_mu": f"μ_Y(F; L) ≥ {DATA_MU_SHARE:g} I(F; Y) at every logged step 1..{DEEP_STEP_LIMIT:,} where "
+    f"I(F; Y) ≥ {DATA_MIN_INFORMATION:g} bit, every seed",
+    "data_clone": f"the clone- and real-trained networks stay within {DEEP_MAX_RELATIVE:.0%} relative MSE at least as "
+    f"long as the real-trained network stays within {DEEP_MAX_RELATIVE:.0%} of its linear model (steps 1..the run's "
+    f"last, ≤ {DEEP_STEP_LIMIT:,}), every seed",
     "fig5": f"|slope − paper| ≤ {FIG5_TOLERANCE} (slope: mean over seeds of the per-seed least-squares fits)",
     "corollary": "T_agree ≥ T_lin for every (η, d, seed, split, threshold) that starts at or below the threshold "
     "(unreached: beyond the window)",

@@ -33,6 +33,15 @@ SCALE_KEYS: dict[str, tuple[str, ...]] = {
         "models.kernel_points",
         "models.kernel_initialisations",
     ),
+    "data": (
+        "fig_data.datasets",
+        "fig_data.network",
+        "fig_data.batch_size",
+        "fig_data.max_step",
+        "fig_data.seeds",
+        "models.kernel_points",
+        "models.kernel_initialisations",
+    ),
     "fig5": ("fig5.n", "fig5.width", "fig5.d_values", "fig5.seeds"),
     "horizon": (
         "scales.C",

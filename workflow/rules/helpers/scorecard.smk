@@ -10,6 +10,7 @@ def scorecard_inputs():
     """The tables of every claim group of the scorecard (``GROUPS``), less those in
     scorecard.skip (their claims read "not run" and their tables are not built for it)."""
     models = model_figure_inputs()
+    data = data_figure_inputs()
     groups = {
         "fig1": dict(
             fig1_network=fig1_main_files(rules.train_two_layer.output.losses),
@@ -20,6 +21,7 @@ def scorecard_inputs():
         "regimes": dict(regime_horizons=rules.regime_horizons.output.horizons),
         "deep": dict(deep_discrepancy=deep_figure_inputs(figure_datasets(DEEP))["discrepancy"]),
         "models": dict(model_fits=models["kernel_fit"], model_discrepancy=models["discrepancy"]),
+        "data": dict(data_discrepancy=data["discrepancy"], data_signs=data["signs"], data_outputs=data["outputs"]),
         "fig5": dict(fits=rules.fit_ntk_slopes.output.fits, fig5_seed_fits=rules.fit_ntk_slopes.output.seed_fits),
         "horizon": dict(
             scale_horizons=rules.horizon_summary.output.horizons,
