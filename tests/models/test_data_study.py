@@ -41,7 +41,8 @@ def test_a_job_takes_its_network_from_models_and_its_sgd_from_fig_data():
     job = data_study_job(config, "digits_3v8", "logistic", "0.9")
     assert (job.network, dict(job.kwargs), job.lr) == ("fc", {"depth": 4, "width": 512}, 1.0)
     assert (job.loss, job.momentum, job.batch_size, job.max_step) == ("logistic", 0.9, 200, 1000)
-    assert job.kernel_points == config["models"]["kernel_points"] and job.movement_steps == ()
+    assert job.kernel_points == config["models"]["kernel_points"]
+    assert job.movement_steps == () and job.movement_points == 0
     assert job.exact_kernel is None and job.input_shape == (1, 8, 8) and job.n_train == 250
 
 

@@ -54,6 +54,7 @@ def data_study_job(config: Mapping[str, Any], dataset: str, loss: str, momentum:
         max_step=int(section["max_step"]),
         steps_per_decade=int(section["steps_per_decade"]),
         movement_steps=(),
+        movement_points=0,  # no movement: models.movement_points must not rerun these jobs
         exact_kernel=None,
         loss=loss,
         momentum=float(momentum),
