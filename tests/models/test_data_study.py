@@ -103,3 +103,18 @@ def test_bad_fig_data_settings_are_refused_with_key_value_and_fix(edit, expected
         validate_config(config, SCHEMA)
     message = str(info.value)
     assert expected in message or re.search(expected, message), message
+
+
+def test_the_cost_limit_names_the_steps_of_the_job_s_own_section():
+    from earlylin.models.cost import ModelCost, model_cost_limit_message
+
+    config = _config()
+    validate_config(config, SCHEMA)
+    job = data_study_job(config, "digits_3v8", "mse", "0")
+    cost = ModelCost(
+        exact_kernel=0.0, network_step=1.0, linearised_step=2.0, kernel_fit=1.0, movement=0.0, max_step=job.max_step
+    )
+    message = model_cost_limit_message(job, cost, 0.1, "train_data")
+    assert message.startswith("train_data fc on digits_3v8: estimated 0.83 CPU hours")
+    assert "lower fig_data.max_step / models.kernel_points, set models.networks.fc.linearise: false" in message
+    assert "lower models.max_step" in model_cost_limit_message(job, cost, 0.1)

@@ -135,9 +135,11 @@ def stop_if_too_costly(data: Dataset, job: ModelJob, seed: int, limit: float, ru
 
 
 def model_cost_limit_message(job: ModelJob, cost: ModelCost, limit: float, rule: str = "train_model") -> str:
+    # train_data's steps are fig_data's (``data_study``); its kernel fit is models'
+    steps = "fig_data.max_step" if rule == "train_data" else "models.max_step"
     return (
         f"{rule} {job.name} on {job.dataset}: estimated {cost.hours:.2g} CPU hours ({cost.line()}), above "
         f"models.max_cpu_hours = {limit:g}. Run it on a GPU (device: cuda), make the network smaller "
-        f"({job.key}.kwargs), lower models.max_step / models.kernel_points, set {job.key}.linearise: false, "
+        f"({job.key}.kwargs), lower {steps} / models.kernel_points, set {job.key}.linearise: false, "
         "or raise models.max_cpu_hours"
     )
