@@ -67,31 +67,6 @@ class InformationEstimate:
     information_interval: tuple[float, float]
 
 
-def performance_correlation_with_interval(
-    f: np.ndarray,
-    linear: np.ndarray,
-    y: np.ndarray,
-    rng: np.random.Generator,
-    resamples: int = 200,
-    level: float = 0.95,
-) -> InformationEstimate:
-    """mu_Y(F; L) and I(F; Y) with percentile bootstrap intervals at ``level`` over
-    ``resamples`` resamplings of the test points (drawn from ``rng``)."""
-    f, linear, y = (np.asarray(v) for v in (f, linear, y))
-    mu = performance_correlation(f, linear, y)
-    information = mutual_information(f, y)
-    draws = rng.integers(0, len(y), size=(resamples, len(y)))
-    mus = np.array([performance_correlation(f[rows], linear[rows], y[rows]) for rows in draws])
-    informations = np.array([mutual_information(f[rows], y[rows]) for rows in draws])
-    tail = 100 * (1 - level) / 2
-
-    def interval(values: np.ndarray) -> tuple[float, float]:
-        low, high = np.percentile(values, [tail, 100 - tail])
-        return float(low), float(high)
-
-    return InformationEstimate(mu, information, interval(mus), interval(informations))
-
-
 # ---------------------------------------------------------------------------------------
 # Binary predictions: every quantity from the 2 x 2 x 2 table of (F, L, Y) counts, so that a
 # bootstrap of many resamples is one np.add.at and array arithmetic.
@@ -128,6 +103,44 @@ def predicted_signs(outputs: np.ndarray) -> np.ndarray:
     return np.where(np.asarray(outputs) > 0, 1.0, -1.0)
 
 
+def bootstrap_draws(n: int, rng: np.random.Generator, resamples: int = 200) -> np.ndarray:
+    """``resamples`` resamplings (with replacement) of ``n`` test points, as index rows."""
+    return rng.integers(0, n, size=(resamples, n))
+
+
+def binary_estimates(
+    f: np.ndarray, linear: np.ndarray, y: np.ndarray, draws: np.ndarray, level: float = 0.95
+) -> InformationEstimate:
+    """mu_Y(F; L) and I(F; Y) of binary predictions (+1 where positive) with percentile
+    bootstrap intervals at ``level`` over the resamplings ``draws`` (``bootstrap_draws``):
+    one count table per resample, all at once."""
+    codes = _codes(f, linear, y)
+    information, mu = binary_information(np.bincount(codes, minlength=8).reshape(2, 2, 2))
+    counts = np.zeros((len(draws), 8))
+    np.add.at(counts, (np.arange(len(draws))[:, None], codes[draws]), 1.0)
+    boot_information, boot_mu = binary_information(counts.reshape(len(draws), 2, 2, 2))
+    tail = 100 * (1 - level) / 2
+
+    def interval(values: np.ndarray) -> tuple[float, float]:
+        low, high = np.percentile(values, [tail, 100 - tail])
+        return float(low), float(high)
+
+    return InformationEstimate(float(mu), float(information), interval(boot_mu), interval(boot_information))
+
+
+def performance_correlation_with_interval(
+    f: np.ndarray,
+    linear: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    resamples: int = 200,
+    level: float = 0.95,
+) -> InformationEstimate:
+    """mu_Y(F; L) and I(F; Y) of binary predictions with percentile bootstrap intervals at
+    ``level`` over ``resamples`` resamplings of the test points (drawn from ``rng``)."""
+    return binary_estimates(f, linear, y, bootstrap_draws(len(y), rng, resamples), level)
+
+
 def sign_metric_rows(
     steps: np.ndarray,
     outputs: dict[str, np.ndarray],
@@ -145,29 +158,24 @@ def sign_metric_rows(
     the last two with percentile bootstrap intervals at ``level`` over ``resamples``
     resamplings of the test points (the same resamples at every step)."""
     y = np.asarray(y, dtype=np.float64)
-    draws = rng.integers(0, len(y), size=(resamples, len(y)))
-    tail = 100 * (1 - level) / 2
+    draws = bootstrap_draws(len(y), rng, resamples)
     signs = {name: predicted_signs(values) for name, values in outputs.items()}
     rows: list[dict] = []
 
-    def add(step, model, other, metric, value, samples=None):
-        low, high = np.percentile(samples, [tail, 100 - tail]) if samples is not None else (np.nan, np.nan)
+    def add(step, model, other, metric, value, interval=(np.nan, np.nan)):
         rows.append(
-            dict(step=int(step), model=model, other=other, metric=metric, value=float(value), low=low, high=high)
+            dict(
+                step=int(step), model=model, other=other, metric=metric, value=value, low=interval[0], high=interval[1]
+            )
         )
 
     for i, step in enumerate(steps):
         for name, predicted in signs.items():
-            add(step, name, "", "accuracy", np.mean(predicted[i] == y))
+            add(step, name, "", "accuracy", float(np.mean(predicted[i] == y)))
             if name != reference:
-                add(step, reference, name, "sign_agreement", np.mean(predicted[i] == signs[reference][i]))
-            codes = _codes(predicted[i], signs[simple][i], y)
-            full = np.bincount(codes, minlength=8).reshape(2, 2, 2)
-            resampled = np.zeros((resamples, 8))
-            np.add.at(resampled, (np.arange(resamples)[:, None], codes[draws]), 1.0)
-            information, mu = binary_information(full)
-            boot_information, boot_mu = binary_information(resampled.reshape(resamples, 2, 2, 2))
-            add(step, name, "", "information", information, boot_information)
+                add(step, reference, name, "sign_agreement", float(np.mean(predicted[i] == signs[reference][i])))
+            estimate = binary_estimates(predicted[i], signs[simple][i], y, draws, level)
+            add(step, name, "", "information", estimate.information, estimate.information_interval)
             if name == reference:
-                add(step, reference, simple, "performance_correlation", mu, boot_mu)
+                add(step, reference, simple, "performance_correlation", estimate.mu, estimate.mu_interval)
     return rows

@@ -117,45 +117,46 @@ def _relative_panel(ax, discrepancy, variants, colors, name) -> None:
 
 
 def _sign_panel(ax, signs, variants, colors, name) -> None:
-    for variant in variants:
-        rows = _of(signs, variant)
-        agreement = rows[(rows["metric"] == "sign_agreement") & (rows["other"] == "linear")]
-        accuracy = rows[(rows["metric"] == "accuracy") & (rows["model"] == "network")]
-        style.plot_mean_band(ax, agreement, "step", "value", color=colors[variant], ls="-")
-        style.plot_mean_band(ax, accuracy, "step", "value", color=colors[variant], ls="--", lw=1.0)
-    _variant_legend(
+    _pair_panel(
         ax,
+        signs,
+        variants,
         colors,
-        [
-            Line2D([], [], color="k", ls="-", label="sign agreement network / linear model"),
-            Line2D([], [], color="k", ls="--", lw=1.0, label="network's test accuracy"),
-        ],
+        (
+            lambda rows: (rows["metric"] == "sign_agreement") & (rows["other"] == "linear"),
+            "sign agreement network / linear model",
+        ),
+        (lambda rows: (rows["metric"] == "accuracy") & (rows["model"] == "network"), "network's test accuracy"),
     )
-    ax.set(xscale="log", xlabel="step", ylabel="fraction of test images", title=f"{name}\n(b) predicted signs")
-    style.plain_log_ticks(ax.xaxis)
+    ax.set(ylabel="fraction of test images", title=f"{name}\n(b) predicted signs")
 
 
 def _information_panel(ax, signs, variants, colors, name) -> None:
+    _pair_panel(
+        ax,
+        signs,
+        variants,
+        colors,
+        (
+            lambda rows: (rows["metric"] == "information") & (rows["model"] == "network"),
+            "I(F; Y): network's information on the label",
+        ),
+        (lambda rows: rows["metric"] == "performance_correlation", "μ = I(F; Y) − I(F; Y | L), L: linear model"),
+    )
+    ax.set(ylabel="bits", title=f"{name}\n(c) performance correlation (Nakkiran et al. 2019)")
+
+
+def _pair_panel(ax, signs, variants, colors, solid, dashed) -> None:
+    """Two measures of the signs table per loss and momentum against steps: ``solid`` and
+    ``dashed`` are (row selector, legend label)."""
     for variant in variants:
         rows = _of(signs, variant)
-        information = rows[(rows["metric"] == "information") & (rows["model"] == "network")]
-        mu = rows[rows["metric"] == "performance_correlation"]
-        style.plot_mean_band(ax, information, "step", "value", color=colors[variant], ls="-")
-        style.plot_mean_band(ax, mu, "step", "value", color=colors[variant], ls="--")
+        for (select, _), ls in ((solid, "-"), (dashed, "--")):
+            style.plot_mean_band(ax, rows[select(rows)], "step", "value", color=colors[variant], ls=ls)
     _variant_legend(
-        ax,
-        colors,
-        [
-            Line2D([], [], color="k", ls="-", label="I(F; Y): network's information on the label"),
-            Line2D([], [], color="k", ls="--", label="μ = I(F; Y) − I(F; Y | L), L: linear model"),
-        ],
+        ax, colors, [Line2D([], [], color="k", ls=ls, label=label) for (_, label), ls in ((solid, "-"), (dashed, "--"))]
     )
-    ax.set(
-        xscale="log",
-        xlabel="step",
-        ylabel="bits",
-        title=f"{name}\n(c) performance correlation (Nakkiran et al. 2019)",
-    )
+    ax.set(xscale="log", xlabel="step")
     style.plain_log_ticks(ax.xaxis)
 
 
