@@ -16,15 +16,15 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
-# One rule file per part of the paper, as the package's wings (src/earlylin/): Section 3's
-# two-layer experiments, Section 4's deep networks, Figure 5's kernels, the theorems'
-# scales, any network and any data, loss and optimiser against the linear model (beyond the
-# paper), and the scorecard that reads them all.
+# One rule file per experiment of the package (src/earlylin/experiments/): Section 3's
+# two-layer experiments, Section 4's deep networks, any network and any data, loss and
+# optimiser against the linear model (beyond the paper), Figure 5's kernels, the theorems'
+# scales, and the scorecard that reads them all. The package is installed (pip install -e .).
 include: "workflow/rules/common.smk"
 include: "workflow/rules/two_layer.smk"
 include: "workflow/rules/deep.smk"
-include: "workflow/rules/models.smk"
-include: "workflow/rules/data.smk"
+include: "workflow/rules/any_network.smk"
+include: "workflow/rules/any_data.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/scales.smk"
 include: "workflow/rules/scorecard.smk"
@@ -32,7 +32,6 @@ include: "workflow/rules/scorecard.smk"
 
 onstart:
     end_run_on_signals()
-    report_deep_cpu_cost()
 
 
 # Light jobs (data draws, comparisons, summaries, figures, the scorecard) run where

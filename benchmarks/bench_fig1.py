@@ -21,16 +21,17 @@ import time
 
 import torch
 
-from earlylin.activations import gaussian_moments, get_activation
-from earlylin.data import rng_stream, teacher_dataset
-from earlylin.metrics import logged_steps
-from earlylin.two_layer.networks import (
+from earlylin.core.activations import gaussian_moments, get_activation
+from earlylin.core.metrics import logged_steps
+from earlylin.core.seeds import rng_stream
+from earlylin.data.synthetic import teacher_dataset
+from earlylin.experiments.two_layer.networks import (
     default_chunk_rows,
     make_params,
     symmetric_init,
     two_layer_loss_and_gradients,
 )
-from earlylin.two_layer.surrogates import gd_features, linear_gd_closed_form, linear_gd_iterate
+from earlylin.experiments.two_layer.surrogates import gd_features, linear_gd_closed_form, linear_gd_iterate
 
 
 def best_of(fn, repeats: int) -> float:

@@ -1,5 +1,5 @@
-"""Time the models wing against its floors: the empirical NTK by torch.func, and the
-linearised network's SGD step against the network's own step.
+"""Time the empirical NTK and the linearised network against their floors: the empirical NTK
+by torch.func, and the linearised network's SGD step against the network's own step.
 
     python benchmarks/bench_models.py --threads 2
     python benchmarks/bench_models.py --device cuda --points 512
@@ -7,14 +7,14 @@ linearised network's SGD step against the network's own step.
 One line per built-in network at the paper's sizes on 7x7 MNIST-shaped inputs (FC 4 x 512,
 CNN 4 x 128 channels, the residual CNN, the standard-parameterisation FC), random inputs:
 
-* ntk: ``models.ntk.empirical_ntk`` on ``--points`` inputs;
+* ntk: ``kernels.empirical.empirical_ntk`` on ``--points`` inputs;
 * floor: what any method must do, measured in the same run: one forward and backward pass of
   the whole batch (the work of the per-example backward passes, batched) plus the product
   J J^T as one matrix product of the same shape;
-* loop: the per-example autograd loop a user would write (``deep.networks.empirical_ntk``),
-  and its ratio to torch.func;
-* step: one network SGD step on a batch of ``--batch`` (``deep.training.network_sgd_step``)
-  and one linearised-network step (``models.linearised.LinearisedNetwork.sgd_step``), and
+* loop: the per-example autograd loop a user would write (``autograd_loop_ntk`` here), and
+  its ratio to torch.func;
+* step: one network SGD step on a batch of ``--batch`` (``training.predictors.NetworkPredictor``)
+  and one linearised-network step (``training.linearised.LinearisedNetwork.sgd_step``), and
   their ratio (the target: at most 2.5).
 """
 
@@ -26,11 +26,10 @@ from collections.abc import Callable
 
 import torch
 
-from earlylin.deep.networks import empirical_ntk as autograd_loop_ntk
-from earlylin.deep.training import network_sgd_step
-from earlylin.models.linearised import LinearisedNetwork
-from earlylin.models.ntk import empirical_ntk, parameter_count
-from earlylin.models.registry import ModelSpec, build_model
+from earlylin.kernels.empirical import empirical_ntk, parameter_count
+from earlylin.networks.registry import ModelSpec, build_model
+from earlylin.training.linearised import LinearisedNetwork
+from earlylin.training.predictors import NetworkPredictor
 
 MODELS = {
     "fc 4 x 512": ("fc", {"depth": 4, "width": 512}),
@@ -39,6 +38,14 @@ MODELS = {
     "fc_standard 4 x 512": ("fc_standard", {"depth": 4, "width": 512}),
 }
 SHAPE = (1, 7, 7)
+
+
+def autograd_loop_ntk(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The per-example loop: one backward pass per input, the gradients' Gram in float64."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    rows = [torch.cat([g.reshape(-1) for g in torch.autograd.grad(model(x[None]).sum(), params)]) for x in X]
+    J = torch.stack(rows).double()
+    return J @ J.T
 
 
 def best_of(fn: Callable[[], object], repeats: int, device: torch.device) -> float:
@@ -92,8 +99,10 @@ def measure(label: str, model: torch.nn.Module, X, batch, y, args: argparse.Name
     few = X[: args.loop_points]
     loop = best_of(lambda: autograd_loop_ntk(model, few), 1, device)
     ntk_few = best_of(lambda: empirical_ntk(model, few), 1, device)
-    initial = model(batch).detach()
-    net_step = best_of(lambda: network_sgd_step(model, params, batch, initial, y, 1e-3), args.repeats, device)
+    network = NetworkPredictor(model, batch, batch[:1], y, "mse", 0.0, len(batch))
+    network.prepare()
+    rows = torch.arange(len(batch), device=batch.device)
+    net_step = best_of(lambda: network.step(rows.cpu().numpy(), rows, 1e-3), args.repeats, device)
     linearised = LinearisedNetwork(model)
     lin_step = best_of(lambda: linearised.sgd_step(batch, y, 1e-3), args.repeats, device)
     return (

@@ -19,10 +19,10 @@ import time
 
 import torch
 
-from earlylin.activations import get_activation
-from earlylin.data import rng_stream
-from earlylin.two_layer.kernels import hidden_unit_grams
-from earlylin.two_layer.networks import symmetric_init
+from earlylin.core.activations import get_activation
+from earlylin.core.seeds import rng_stream
+from earlylin.experiments.two_layer.kernels import hidden_unit_grams
+from earlylin.experiments.two_layer.networks import symmetric_init
 
 
 def gemm_rate(n: int, chunk: int, dtype: torch.dtype, repeats: int = 3) -> float:

@@ -1,4 +1,4 @@
-"""An example of a network a user brings to fig_models (README, "Your own network"): a
+"""An example of a network a user brings to fig_models (docs/your-network.md): a
 two-hidden-layer tanh MLP in the NTK parameterisation with a skip connection from the
 first hidden layer to the readout. Named in the config as
 ``network: examples/my_network.py:build``; the workflow calls

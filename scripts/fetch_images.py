@@ -2,13 +2,13 @@
 
 import json
 
-from earlylin.deep.images import verify_source
-from earlylin.runtime import start_script
-from earlylin.tables import atomic_path
+from earlylin.core.runtime import job, start_script
+from earlylin.core.tables import atomic_path
+from earlylin.data.torchvision_files import verify_source
 
 log = start_script(snakemake)
-p = snakemake.params
-counts = verify_source(snakemake.wildcards.source, p.root, snakemake.config["deep"]["download"])
-log.info("%s under %s: %s", snakemake.wildcards.source, p.root, counts)
+root, source = job(snakemake)["root"], snakemake.wildcards.source
+counts = verify_source(source, root, snakemake.config["deep"]["download"])
+log.info("%s under %s: %s", source, root, counts)
 with atomic_path(snakemake.output[0]) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-    json.dump(dict(source=snakemake.wildcards.source, root=p.root, images=counts), fh)
+    json.dump(dict(source=source, root=root, images=counts), fh)

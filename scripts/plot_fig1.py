@@ -1,16 +1,12 @@
 """Rule fig1: render Figure 1 from the tidy tables."""
 
-import pandas as pd
-
+from earlylin.core.runtime import job, start_script
+from earlylin.core.tables import LOSS_COLUMNS, read_table, read_tables
 from earlylin.plots.style import save_figure
 from earlylin.plots.two_layer import plot_fig1
-from earlylin.runtime import start_script
-from earlylin.tables import LOSS_COLUMNS, read_table
 
 start_script(snakemake)
 inp = snakemake.input
-losses = pd.concat([read_table(f, LOSS_COLUMNS) for f in [*inp.network_losses, *inp.linear_losses]], ignore_index=True)
-logits = read_table(inp.logits[0])
-discrepancy = pd.concat([read_table(f) for f in inp.discrepancy], ignore_index=True)
-fig = plot_fig1(losses, logits, discrepancy, snakemake.params.title)
+losses = read_tables([*inp.network_losses, *inp.linear_losses], LOSS_COLUMNS)
+fig = plot_fig1(losses, read_table(inp.logits[0]), read_tables(inp.discrepancy), job(snakemake)["title"])
 save_figure(fig, snakemake.output.pdf, snakemake.output.png)

@@ -1,24 +1,15 @@
 """Rule regime_horizons: discrepancy of every grid network to its linear model, and the
 agreement horizon of each (activation, regime, seed)."""
 
-import pandas as pd
-
-from earlylin.runtime import rule_params, start_script
-from earlylin.tables import OUTPUT_COLUMNS, read_meta, read_table, write_table
-from earlylin.two_layer.comparisons import compare_outputs, regime_summary
+from earlylin.core.runtime import job, start_script, table_meta
+from earlylin.core.tables import write_table
+from earlylin.experiments.two_layer.comparisons import grid_discrepancy, regime_summary
 
 log = start_script(snakemake)
-p = snakemake.params
-tables = []
-for network_path, linear_path in zip(snakemake.input.network, snakemake.input.linear):
-    job = {k: read_meta(network_path)[k] for k in ("activation", "regime", "seed")}
-    discrepancy, _ = compare_outputs(
-        read_table(network_path, OUTPUT_COLUMNS), read_table(linear_path, OUTPUT_COLUMNS), n_samples=1, seed=job["seed"]
-    )
-    tables.append(discrepancy.assign(**job))
-discrepancy = pd.concat(tables, ignore_index=True)
-horizons = regime_summary(discrepancy, p.threshold, p.lr)
-meta = rule_params(snakemake)
+p = job(snakemake)
+discrepancy = grid_discrepancy(snakemake.input.network, snakemake.input.linear)
+horizons = regime_summary(discrepancy, p["threshold"], p["lr"])
+meta = table_meta(snakemake)
 write_table(discrepancy, snakemake.output.discrepancy, meta)
 write_table(horizons, snakemake.output.horizons, meta)
 for row in horizons.itertuples():

@@ -1,16 +1,14 @@
 """Rule width_summary: the width sweep in one table and the slopes of log(relative
 discrepancy) on log m over m >= d^(1+alpha) (per seed; mean and sd over seeds)."""
 
-import pandas as pd
-
-from earlylin.runtime import rule_params, start_script
-from earlylin.scales.slopes import width_slopes
-from earlylin.tables import read_table, write_table
+from earlylin.core.runtime import job, start_script, table_meta
+from earlylin.core.tables import read_tables, write_table
+from earlylin.experiments.scales.slopes import width_slopes
 
 log = start_script(snakemake)
-table = pd.concat([read_table(f) for f in snakemake.input], ignore_index=True)
-per_seed, fits = width_slopes(table, snakemake.params.alpha)
-meta = rule_params(snakemake)
+table = read_tables(snakemake.input)
+per_seed, fits = width_slopes(table, job(snakemake)["alpha"])
+meta = table_meta(snakemake)
 write_table(table, snakemake.output.table, meta)
 write_table(fits, snakemake.output.fits, meta)
 write_table(per_seed, snakemake.output.seed_fits, meta)

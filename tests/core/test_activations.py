@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from earlylin.activations import (
+from earlylin.core.activations import (
     ACTIVATION_NAMES,
     gaussian_expectation,
     gaussian_moments,

@@ -6,7 +6,8 @@ import yaml
 from snakemake.utils import update_config
 from workflow_runs import ROOT
 
-from earlylin.config import ConfigError, validate_config
+from earlylin.core.config import ConfigError, load_schema, registry_names
+from earlylin.experiments.configuration import check_config as validate_config
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -279,3 +280,31 @@ def test_object_given_as_a_string_is_parsed():
     message = _invalid(lambda c: c.update(fig2="{lr: 0.5}"))
     assert "config key 'fig2' lacks a required entry: 'width'" in message
     assert "note: config key 'fig2' was given as the string '{lr: 0.5}', which replaced the whole entry" in message
+
+
+def test_the_schema_s_lists_come_from_the_registries_without_importing_them():
+    """x-enum-from reads a registry's names from its module's source: the Snakefile reads the
+    schema while it parses, and importing the activations' or the sources' module would load
+    torch or numpy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from earlylin.core.config import load_schema\n"
+        f"load_schema({str(SCHEMA)!r})\n"
+        "print(sorted(m for m in ('torch', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    schema = load_schema(SCHEMA)
+    from earlylin.core.activations import ACTIVATION_NAMES
+    from earlylin.core.devices import DTYPES
+
+    assert schema["properties"]["fig1"]["properties"]["activation"]["enum"] == list(ACTIVATION_NAMES)
+    assert schema["properties"]["deep"]["properties"]["dtype"]["enum"] == list(DTYPES)
+    assert registry_names("earlylin.data.sources:SOURCES")[:3] == ["cifar10", "mnist", "mnist_subset"]
+    with pytest.raises(ValueError, match="not a module of earlylin"):
+        registry_names("os.path:sep")
+    with pytest.raises(ValueError, match="assigns no literal NOTHING"):
+        registry_names("earlylin.core.losses:NOTHING")

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import earlylin.data
-from earlylin.data import Dataset, rng_stream, teacher_dataset
-from earlylin.metrics import half_mse, logged_steps, output_mse
-from earlylin.tables import (
+from earlylin.core.metrics import half_mse, logged_steps, output_mse
+from earlylin.core.seeds import rng_stream
+from earlylin.core.tables import (
     CorruptInputError,
     atomic_path,
     current_umask,
@@ -20,6 +19,8 @@ from earlylin.tables import (
     read_table,
     write_table,
 )
+from earlylin.data.dataset import Dataset
+from earlylin.data.synthetic import teacher_dataset
 
 
 def test_teacher_dataset_is_deterministic_and_balanced():
@@ -154,7 +155,6 @@ def test_truncated_npz_names_file_and_fix(tmp_path):
         Dataset.load(path)
     _assert_corrupt_message(info.value, path, "BadZipFile")
     assert "\n  rm '" in str(info.value)
-    assert earlylin.data.CorruptInputError is CorruptInputError
 
 
 @pytest.mark.parametrize("cut", [1, 30, 200])
@@ -207,7 +207,7 @@ def test_corrupt_input_error_pickles(tmp_path):
 
 
 def test_a_rule_script_moves_a_corrupt_input_aside_and_gives_one_instruction(tmp_path):
-    from earlylin.runtime import _set_corrupt_input_aside
+    from earlylin.core.runtime import _set_corrupt_input_aside
 
     path = tmp_path / "teacher_d3_seed1.npz"
     path.write_bytes(b"not an npz archive")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import linregress
 
-from earlylin.fits import mean_sd, power_law_fit, seed_spread, slope_text
+from earlylin.core.fits import mean_sd, power_law_fit, seed_spread, slope_text
 
 
 def test_power_law_fit_recovers_an_exact_power_law():

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from earlylin.information import (
+from earlylin.core.information import (
     conditional_information,
     mutual_information,
     performance_correlation,
@@ -113,7 +113,7 @@ def test_label_vectors_of_different_lengths_are_refused():
 
 def test_binary_tables_agree_with_the_generic_estimators():
     """The vectorised 2 x 2 x 2 path equals the plug-in estimators on every point set."""
-    from earlylin.information import _codes, binary_information
+    from earlylin.core.information import _codes, binary_information
 
     rng = np.random.default_rng(11)
     for _ in range(20):
@@ -126,7 +126,7 @@ def test_binary_tables_agree_with_the_generic_estimators():
 
 
 def test_sign_metric_rows_hand_computed_cases():
-    from earlylin.information import sign_metric_rows
+    from earlylin.core.information import sign_metric_rows
 
     rng = np.random.default_rng(2)
     y = np.where(rng.random(400) < 0.5, 1.0, -1.0)

@@ -1,5 +1,5 @@
-"""The losses and heavy-ball momentum of every model (earlylin.losses), against hand-written
-formulas, finite differences, autograd, torch.optim.SGD and plain-numpy training loops."""
+"""The losses and heavy-ball momentum of every model (earlylin.core.losses), against
+hand-written formulas, finite differences, autograd and a hand-written loop."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from earlylin.losses import HeavyBall, loss_derivative, loss_values, mean_loss
-from earlylin.models.exact_kernel import KernelModelSGD
-from earlylin.models.linearised import LinearisedNetwork
-from earlylin.models.training import linear_step, network_step
+from earlylin.core.losses import LOSSES, HeavyBall, loss_derivative, loss_values, mean_loss
 
 F = np.array([-3.0, -0.4, 0.0, 0.7, 2.5])
 Y = np.array([1.0, -1.0, 1.0, 1.0, -1.0])
@@ -34,6 +31,23 @@ def test_loss_derivative_matches_finite_differences_and_autograd(loss):
     (grad,) = torch.autograd.grad(loss_values(f, torch.tensor(Y), loss).sum(), f)
     assert np.allclose(loss_derivative(torch.tensor(F), torch.tensor(Y), loss).numpy(), grad.numpy())
     assert np.allclose(grad.numpy(), numeric, atol=1e-8)
+
+
+def test_the_registry_is_the_schema_s_list_of_losses():
+    from workflow_runs import ROOT
+
+    from earlylin.core.config import load_schema
+
+    schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    assert schema["properties"]["fig_data"]["properties"]["losses"]["items"]["enum"] == list(LOSSES)
+
+
+def test_the_registry_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, earlylin.core.losses; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
 def test_unknown_loss_and_bad_momentum_are_refused():
@@ -64,94 +78,3 @@ def test_heavy_ball_on_numpy_matches_a_hand_written_loop(momentum):
         optimiser.step([x], [gradient(x)], 0.3)
         path.append(x.copy())
     assert np.allclose(np.array(path), expected, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("loss", ["mse", "logistic"])
-def test_network_step_matches_torch_sgd_with_momentum(loss):
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
-    twin = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1), torch.nn.Flatten(0))
-    twin.load_state_dict(net.state_dict())
-    x = torch.randn(12, 5, dtype=torch.float32)
-    y = torch.where(torch.randn(12) > 0, 1.0, -1.0)
-    initial = net(x).detach()
-    params = list(net.parameters())
-    reference = torch.optim.SGD(twin.parameters(), lr=0.2, momentum=0.9)
-    optimiser = HeavyBall(0.9)
-    for _ in range(15):
-        network_step(net, params, x, initial, y, 0.2, loss, optimiser)
-        reference.zero_grad()
-        torch.mean(loss_values(twin(x) - initial, y, loss)).backward()
-        reference.step()
-    for mine, theirs in zip(net.parameters(), twin.parameters()):
-        assert torch.allclose(mine, theirs, atol=1e-6)
-
-
-def _plain_numpy_logistic_regression(psi, y, batches, lr, momentum):
-    """The logistic linear model written out: p = 1 / (1 + exp(y psi.beta)), gradient
-    -sum_B y p psi / |B|, heavy-ball update."""
-    beta, v = np.zeros(psi.shape[1]), np.zeros(psi.shape[1])
-    for batch in batches:
-        margin = y[batch] * (psi[batch] @ beta)
-        weight = 1.0 / (1.0 + np.exp(margin))
-        grad = -(psi[batch] * (y[batch] * weight)[:, None]).sum(axis=0) / len(batch)
-        v = momentum * v + grad
-        beta = beta - lr * v
-    return beta
-
-
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_logistic_linear_model_matches_plain_numpy(momentum):
-    rng = np.random.default_rng(3)
-    psi = rng.standard_normal((60, 7))
-    y = np.where(psi @ rng.standard_normal(7) + 0.3 * rng.standard_normal(60) > 0, 1.0, -1.0)
-    batches = [rng.choice(60, size=20, replace=False) for _ in range(50)]
-    beta, optimiser = np.zeros(7), HeavyBall(momentum)
-    for batch in batches:
-        linear_step(beta, psi[batch], y[batch], 0.5, "logistic", optimiser)
-    expected = _plain_numpy_logistic_regression(psi, y, batches, 0.5, momentum)
-    assert np.allclose(beta, expected, rtol=1e-12, atol=1e-12)
-    # it learns: training accuracy of the separable-ish labels
-    assert np.mean(np.sign(psi @ beta) == y) > 0.85
-
-
-@pytest.mark.parametrize(("loss", "momentum"), [("mse", 0.9), ("logistic", 0.0), ("logistic", 0.9)])
-def test_kernel_model_is_the_feature_model_in_function_space(loss, momentum):
-    """K = psi psi^T: function-space SGD with the function-space velocity gives the outputs of
-    the linear model beta . psi trained by the same steps."""
-    rng = np.random.default_rng(4)
-    psi_train, psi_test = rng.standard_normal((40, 6)), rng.standard_normal((15, 6))
-    y = np.where(rng.standard_normal(40) > 0, 1.0, -1.0)
-    kernel = KernelModelSGD(psi_train @ psi_train.T, psi_test @ psi_train.T, y, loss=loss, momentum=momentum)
-    beta, optimiser = np.zeros(6), HeavyBall(momentum)
-    for _ in range(30):
-        batch = rng.choice(40, size=10, replace=False)
-        kernel.sgd_step(batch, 0.05)
-        linear_step(beta, psi_train[batch], y[batch], 0.05, loss, optimiser)
-    assert np.allclose(kernel.train_outputs, psi_train @ beta, atol=1e-10)
-    assert np.allclose(kernel.test_outputs, psi_test @ beta, atol=1e-10)
-
-
-@pytest.mark.parametrize(("loss", "momentum"), [("mse", 0.9), ("logistic", 0.0), ("logistic", 0.9)])
-def test_linearised_network_matches_a_loop_over_its_explicit_jacobian(loss, momentum):
-    """f_lin = J delta with J formed by autograd (torch.func.jacrev): the same steps written out
-    on the explicit Jacobian."""
-    torch.manual_seed(1)
-    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1), torch.nn.Flatten(0))
-    net = net.double()
-    x = torch.randn(10, 4, dtype=torch.float64)
-    y = torch.where(torch.randn(10) > 0, 1.0, -1.0).double()
-    linearised = LinearisedNetwork(net, loss, momentum)
-    params = {name: p.detach() for name, p in net.named_parameters()}
-    jac = torch.func.jacrev(lambda p: torch.func.functional_call(net, p, (x,)))(params)
-    J = torch.cat([jac[name].reshape(10, -1) for name in params], dim=1).numpy()
-    delta, v = np.zeros(J.shape[1]), np.zeros(J.shape[1])
-    rng = np.random.default_rng(5)
-    for _ in range(20):
-        batch = rng.choice(10, size=4, replace=False)
-        rows = torch.as_tensor(batch)
-        linearised.sgd_step(x[rows], y[rows], 0.3)
-        grad = J[batch].T @ loss_derivative(J[batch] @ delta, y.numpy()[batch], loss) / len(batch)
-        v = momentum * v + grad
-        delta = delta - 0.3 * v
-    assert np.allclose(linearised.outputs(x).numpy(), J @ delta, atol=1e-10)

@@ -8,13 +8,13 @@ import pytest
 from matplotlib.collections import PolyCollection
 from scale_tables import hand_made_horizons
 
+from earlylin.experiments.scales.slopes import horizon_slopes, width_slopes
+from earlylin.experiments.two_layer.comparisons import fit_power_laws, fit_power_laws_per_seed
 from earlylin.plots.deep import plot_deep
 from earlylin.plots.kernels import plot_kernel_norms
 from earlylin.plots.scales import plot_horizon, plot_width
 from earlylin.plots.style import mean_band, plot_mean_band, seeds_note
 from earlylin.plots.two_layer import plot_fig1, plot_fig2, plot_regimes
-from earlylin.scales.slopes import horizon_slopes, width_slopes
-from earlylin.two_layer.comparisons import fit_power_laws, fit_power_laws_per_seed
 
 
 def _band_count(ax):
@@ -203,7 +203,7 @@ def test_every_figure_draws_bands_over_several_seeds():
     )
     deep_rel = pd.DataFrame(
         [
-            dict(dataset="digits", arch=a, seed=s, step=t, value=0.01 * (1 + s))
+            dict(dataset="digits", arch=a, seed=s, step=t, to="linear", value=0.01 * (1 + s))
             for a in ("fc", "cnn")
             for s in seeds
             for t in steps
@@ -227,6 +227,14 @@ def test_every_figure_draws_bands_over_several_seeds():
     fig = plot_deep(deep_losses, deep_rel, deep_logits, datasets=["digits"], title="t")
     title = fig._suptitle.get_text()  # where the criterion fails, and that it fails only at the start
     assert "\nCNN: above 5% up to step 1 (seeds 0, 1), at or below it from step" in title and "FC net" not in title
+    plt.close(fig)
+    # deep.linearise: each network's relative MSE to its linearised network beside the linear model's
+    linearised = deep_rel[deep_rel["arch"] == "fc"].assign(to="linearised", value=1e-4)
+    fig = plot_deep(deep_losses, pd.concat([deep_rel, linearised]), deep_logits, datasets=["digits"], title="t")
+    labels = [line.get_label() for line in fig.axes[2].get_lines()]
+    assert "FC net vs its linearised network" in labels and _band_count(fig.axes[2]) == 3
+    assert "dotted: its linearised network" in fig.axes[2].get_title()
+    assert "FC net" not in fig._suptitle.get_text()  # the criterion reads the linear model's curve only
     plt.close(fig)
 
     norms = pd.DataFrame(

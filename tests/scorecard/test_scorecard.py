@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from earlylin.experiments.two_layer.comparisons import fit_power_laws_per_seed
 from earlylin.scorecard import paper, scales
 from earlylin.scorecard.criteria import FAILS, HOLDS, NOT_RUN
 from earlylin.scorecard.report import at_scale, scorecard_html, scorecard_table
-from earlylin.two_layer.comparisons import fit_power_laws_per_seed
 
 STEPS = np.array([0, 1, 10, 100, 1000, 3000])
 
@@ -379,19 +379,19 @@ def test_scales_name_what_differs_from_the_paper_s_settings():
     import yaml
     from workflow_runs import ROOT
 
-    from earlylin.config import validate_config
-    from earlylin.scorecard.scale import dataset_scales, group_scales
+    from earlylin.core.config import validate_config
+    from earlylin.experiments.run_size import dataset_sizes, group_sizes
 
     schema = ROOT / "workflow" / "schemas" / "config.schema.yaml"
     paper_config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     validate_config(paper_config, schema)
-    assert set(group_scales(paper_config, paper_config).values()) == {"paper"}
+    assert set(group_sizes(paper_config, paper_config).values()) == {"paper"}
     run = copy.deepcopy(paper_config)
     run["fig1"]["width"] = 128
     run["deep"]["datasets"]["small"] = {"source": "mnist_subset", "classes": [0, 1], "pool": 4, "n_train": 400}
     run["deep"]["fig3"] = ["small"]
-    scales = group_scales(run, paper_config)
+    scales = group_sizes(run, paper_config)
     assert scales["fig1"] == "reduced: fig1.width 128 (paper 256)" and scales["fig2"] == "paper"
-    small = dataset_scales(run["deep"], paper_config["deep"])["small"]
+    small = dataset_sizes(run["deep"], paper_config["deep"])["small"]
     assert small.startswith("reduced: source mnist_subset (paper cifar10); classes [0, 1] (paper [3, 7])")
     assert "n_train 400 (paper 10000)" in small

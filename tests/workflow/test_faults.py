@@ -18,18 +18,22 @@ pytestmark = pytest.mark.workflow
 
 DEEP_TARGET = "results/{name}/deep/mnist01_7x7/fc_seed0_{table}.parquet"
 TABLES = ("losses", "outputs", "discrepancy")
+NETWORK_TARGET = "results/{name}/any_network/mnist01_7x7/fc_seed0_{table}.parquet"
+NETWORK_TABLES = ("losses", "outputs", "discrepancy", "kernel_fit", "ntk_entries", "movement")
 # A preview FC job long enough to be interrupted (about 2,000 steps of a few ms), with a
-# checkpoint every 0.3 s.
+# checkpoint every 0.3 s; and the same for fig_models' FC net beside its three models.
 LONG_DEEP = "deep:\n  max_step: 2000\n  checkpoint_minutes: 0.005\n"
+LONG_MODELS = "models:\n  max_step: 1500\n  checkpoint_minutes: 0.005\n  train: [fc]\n"
 FIG1_D20 = "results/uninterrupted/fig1/discrepancy_d20_seed0.parquet"
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("faults"))
-    for name in ("uninterrupted", "killed", "orphan", "sigint"):
-        (work / f"{name}.yaml").write_text(f"results_dir: results/{name}\n{LONG_DEEP}")
-    snakemake(work, *_deep_targets("uninterrupted"), FIG1_D20, overlays=["uninterrupted.yaml"])
+    for name in ("uninterrupted", "killed", "orphan", "sigint", "network_killed"):
+        (work / f"{name}.yaml").write_text(f"results_dir: results/{name}\n{LONG_DEEP}{LONG_MODELS}")
+    targets = [*_deep_targets("uninterrupted"), *_network_targets("uninterrupted"), FIG1_D20]
+    snakemake(work, *targets, overlays=["uninterrupted.yaml"])
     return work
 
 
@@ -37,9 +41,13 @@ def _deep_targets(name):
     return [DEEP_TARGET.format(name=name, table=table) for table in TABLES]
 
 
-def _start(work, name):
+def _network_targets(name):
+    return [NETWORK_TARGET.format(name=name, table=table) for table in NETWORK_TABLES]
+
+
+def _start(work, name, targets=None):
     """Snakemake in its own session (a process group, as in a terminal) for the deep job."""
-    cmd = snakemake_command(*_deep_targets(name), overlays=[f"{name}.yaml"])
+    cmd = snakemake_command(*(targets or _deep_targets(name)), overlays=[f"{name}.yaml"])
     return subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -51,14 +59,14 @@ def _wait_for(predicate, timeout=240, what="condition"):
         time.sleep(0.1)
 
 
-def _checkpoint(work, name):
-    return work / "results" / name / "deep" / "mnist01_7x7" / "fc_seed0.checkpoint.pt"
+def _checkpoint(work, name, stage="deep"):
+    return work / "results" / name / stage / "mnist01_7x7" / "fc_seed0.checkpoint.pt"
 
 
-def _in_progress(work, name):
+def _in_progress(work, name, stage="deep"):
     import torch
 
-    path = _checkpoint(work, name)
+    path = _checkpoint(work, name, stage)
     try:
         payload = torch.load(path, weights_only=True)
     except Exception:
@@ -75,7 +83,8 @@ def _job_processes(work):
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
-        if cwd.startswith(str(work)) and "train_deep" in cmdline and "snakemake" not in cmdline.split("\0")[0]:
+        training = "train_deep" in cmdline or "train_any_network" in cmdline
+        if cwd.startswith(str(work)) and training and "snakemake" not in cmdline.split("\0")[0]:
             found.append(int(pid))
     return found
 
@@ -106,6 +115,28 @@ def test_sigkill_of_snakemake_and_its_job_resumes_from_the_checkpoint(work):
     _assert_tables_equal_uninterrupted(work, "killed")
 
 
+def test_a_killed_fig_models_job_resumes_bitwise(work):
+    """kill -9 of the whole process group while fig_models' FC net trains beside its
+    linearised network, its fitted linear model and its exact-kernel model: the rerun resumes
+    every model from the checkpoint and writes tables bitwise equal to an uninterrupted
+    run's (the timing columns aside)."""
+    targets = _network_targets("network_killed")
+    proc = _start(work, "network_killed", targets)
+    _wait_for(lambda: _in_progress(work, "network_killed", "any_network"), what="a checkpoint")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _wait_for(lambda: not _job_processes(work), what="the job to die")
+    snakemake(work, "--unlock", *targets, overlays=["network_killed.yaml"])
+    snakemake(work, *targets, overlays=["network_killed.yaml"])
+    log = (work / "results" / "network_killed" / "logs" / "train_any_network" / "mnist01_7x7_fc_seed0.log").read_text()
+    assert "resuming from checkpoint" in log
+    for table in NETWORK_TABLES:
+        got = pd.read_parquet(work / NETWORK_TARGET.format(name="network_killed", table=table))
+        expected = pd.read_parquet(work / NETWORK_TARGET.format(name="uninterrupted", table=table))
+        timing = [c for c in got.columns if c.startswith("seconds_")]
+        pd.testing.assert_frame_equal(got.drop(columns=timing), expected.drop(columns=timing), check_exact=True)
+
+
 def test_sigkill_of_snakemake_alone_lets_the_orphan_finish_and_the_rerun_reuses_it(work):
     """kill -9 of the snakemake process only: the job finishes as an orphan; Snakemake marks
     its outputs incomplete and the rerun deletes them, but the job rebuilds its tables from
@@ -120,7 +151,7 @@ def test_sigkill_of_snakemake_alone_lets_the_orphan_finish_and_the_rerun_reuses_
     proc = snakemake(work, *_deep_targets("orphan"), overlays=["orphan.yaml"])
     assert "train_deep" in proc.stdout + proc.stderr  # it was rerun (outputs incomplete) ...
     log = _log(work, "orphan")
-    assert "tables rebuilt from the finished run" in log and "SGD FullyConnectedNTK" not in log  # no training
+    assert "tables rebuilt from the finished run" in log and "SGD fc" not in log  # no training
     _assert_tables_equal_uninterrupted(work, "orphan")
 
 
@@ -149,7 +180,7 @@ FIG1_CHAIN = [
 @pytest.mark.parametrize(
     "victim, kind, reader",
     [
-        ("data/teacher_d10_seed0.npz", "npz", "train_two_layer"),
+        ("fig1/data_d10_seed0.npz", "npz", "train_two_layer"),
         ("fig1/network_outputs_d10_seed0.parquet", "parquet", "compare_fig1"),
     ],
 )

@@ -35,13 +35,13 @@ SCALES_RUNS = {"horizon_run": 6, "width_run": 6, **HORIZON, **WIDTH}
 SCALES_ALL = {"scales_data": 3, **SCALES_RUNS}
 # fig_models in the preview: the FC net and the residual CNN on mnist01_7x7, one seed each
 MODELS = {"fig_models": 1, "scorecard": 1, "figures": 1}
-MODELS_TRAIN = {"train_model": 2, **MODELS}
-MODELS_ONE = {"train_model": 1, **MODELS}
+MODELS_TRAIN = {"train_any_network": 2, **MODELS}
+MODELS_ONE = {"train_any_network": 1, **MODELS}
 # fig_data in the preview: the preview's FC net on mnist01_7x7 and digits_3v8, (mse, logistic) x
 # momentum (0, 0.9) on the real images and mse / 0 on the clone, one seed: 5 jobs per data set
 DATA = {"fig_data": 1, "scorecard": 1, "figures": 1}
-DATA_TRAIN = {"train_data": 10, **DATA}
-DATA_MNIST = {"train_data": 5, **DATA}
+DATA_TRAIN = {"train_any_data": 10, **DATA}
+DATA_MNIST = {"train_any_data": 5, **DATA}
 # the preview's fc is both a fig_models network and fig_data's network
 FC = {**MODELS_ONE, **DATA_TRAIN}
 NOTHING: dict[str, int] = {}
@@ -49,7 +49,7 @@ NOTHING: dict[str, int] = {}
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
 # config/preview.yaml over config/config.yaml.
 CASES = {
-    "device": ("cpu", NOTHING),  # auto already means the CPU here; see the README on devices
+    "device": ("cpu", NOTHING),  # auto already means the CPU here; see docs/configuration.md on devices
     "train_threads": (2, NOTHING),
     "leaky_relu_slope": (0.05, NOTHING),  # no leaky_relu in the preview
     "fig1.activation": ("tanh", FIG1_TRAIN),
@@ -138,6 +138,8 @@ CASES = {
     "deep.steps_per_decade": (4, DEEP_TRAIN),
     "deep.dtype": ("float64", DEEP_TRAIN),
     "deep.allow_tf32": (True, NOTHING),  # TF32 exists only on NVIDIA GPUs
+    "deep.linearise": (True, DEEP_TRAIN),
+    "deep.exact_kernel": (True, DEEP_TRAIN),
     # mnist01_7x7 keeps its own seeds; every deep figure's title states deep.seeds' scale
     "deep.seeds": ([0, 1], {"image_data": 2, "train_deep": 4, **DEEP_FIGURES}),
     "deep.n_logit_samples": (2, {"fig3": 1, "fig4": 1, "fig3_offline": 1, "figures": 1}),
@@ -149,7 +151,7 @@ CASES = {
     "models.networks.fc.kwargs.width": (64, FC),
     "models.networks.fc.lr": (0.5, FC),
     # the same factory by its import path: another network string, so its job reruns
-    "models.networks.resnet.network": ("earlylin.models.builtin:residual_cnn", MODELS_ONE),
+    "models.networks.resnet.network": ("earlylin.networks.builtin:residual_cnn", MODELS_ONE),
     "models.networks.resnet.kwargs.blocks": (2, MODELS_ONE),
     "models.networks.resnet.kwargs.channels": (4, MODELS_ONE),
     "models.networks.resnet.kwargs.activation": ("erf", MODELS_ONE),
@@ -174,6 +176,7 @@ CASES = {
     "models.movement_steps": ([0, 50], MODELS_TRAIN),
     "models.movement_points": (30, MODELS_TRAIN),
     "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN}),
+    "models.checkpoint_minutes": (1, NOTHING),
     "models.max_cpu_hours": (1, NOTHING),
     "fig_data.datasets": (["mnist01_7x7"], DATA),
     "fig_data.network": ("resnet", DATA_TRAIN),

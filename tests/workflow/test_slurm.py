@@ -128,14 +128,14 @@ def test_outputs_equal_a_local_run(cluster_run, local_run):
     for path in tables:
         on_cluster = work / path.relative_to(local_run)
         pd.testing.assert_frame_equal(pd.read_parquet(on_cluster), pd.read_parquet(path), check_exact=True)
-    data = "results/preview/data/teacher_d10_seed0.npz"
+    data = "results/preview/fig1/data_d10_seed0.npz"
     with np.load(work / data) as a, np.load(local_run / data) as b:
         assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files)
 
 
 def test_failed_cluster_job_fails_the_run_naming_the_rule(cluster_run, cluster):
     work, _ = cluster_run
-    data = work / "results" / "preview" / "data" / "teacher_d10_seed0.npz"
+    data = work / "results" / "preview" / "fig1" / "data_d10_seed0.npz"
     original, stat = data.read_bytes(), data.stat()
     try:
         data.write_bytes(b"not an npz archive")  # newer than the tables: the jobs rerun and fail
@@ -146,7 +146,7 @@ def test_failed_cluster_job_fails_the_run_naming_the_rule(cluster_run, cluster):
         # The job that reads the file fails naming it and moves it aside (the next run
         # regenerates it and reruns every job that reads it).
         assert "Error in rule train_two_layer" in text and "SLURM-job" in text and "FAILED" in text
-        assert "cannot read npz file results/preview/data/teacher_d10_seed0.npz" in text
+        assert "cannot read npz file results/preview/fig1/data_d10_seed0.npz" in text
         assert data.with_name(data.name + ".corrupt").exists()
         # A failed job leaves no half-written output behind.
         for table in ("network_losses", "linear_losses"):

@@ -1,6 +1,7 @@
 """End-to-end: the preview configuration through Snakemake, in a temporary directory."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,7 +9,8 @@ import pytest
 import torch
 from workflow_runs import planned_jobs, snakemake
 
-from earlylin.tables import read_meta
+import earlylin
+from earlylin.core.tables import read_meta
 
 pytestmark = pytest.mark.workflow
 
@@ -27,8 +29,8 @@ def test_preview_renders_figure_from_tables(workdir):
     logits = pd.read_parquet(out / "fig1" / "logits_d50_seed0.parquet")
     assert logits["sample"].nunique() == 5
     log = (out / "logs" / "train_two_layer" / "d50_seed0.log").read_text()
-    assert "threads" in log and "final train loss" in log and "linear model: final test loss" in log
-    assert f"earlylin from {workdir / 'src' / 'earlylin'}" in log  # the checkout's code, not an installed copy
+    assert "threads" in log and "network: final train loss" in log and "linear model: final test loss" in log
+    assert f"earlylin from {Path(earlylin.__file__).parent}" in log  # the installed package (pip install -e .)
     fits = pd.read_parquet(out / "fig5" / "fits.parquet")
     assert set(fits["kernel"]) == {"theta1", "theta"} and set(fits["activation"]) == {"erf", "relu"}
     paper = fits.query("kernel == 'theta1' and activation == 'erf' and not identity_term").set_index("norm")
@@ -65,7 +67,7 @@ def test_preview_deep_networks_on_the_bundled_mnist_subset(workdir):
     7x7 images trains with three seeds, the CNN with one (its own seeds)."""
     out = workdir / "results" / "preview" / "deep"
     for dataset, d, n_test in (("mnist01_7x7", 49, 200), ("mnist01_14x14", 196, 400), ("mnist17_14x14", 196, 400)):
-        data = np.load(out / "data" / f"{dataset}_seed0.npz")
+        data = np.load(workdir / "results" / "preview" / "images" / f"{dataset}_seed0.npz")
         assert data["X_train"].shape == (400, d) and data["X_test"].shape == (n_test, d)
         for arch in ("fc", "cnn"):
             losses = pd.read_parquet(out / dataset / f"{arch}_seed0_losses.parquet")
@@ -90,8 +92,8 @@ def test_preview_deep_networks_on_the_bundled_mnist_subset(workdir):
     fc_lr = read_meta(out / "mnist17_14x14" / "fc_seed0_losses.parquet")["lr_used"]
     assert cnn_lr == pytest.approx(fc_lr)  # equal depths: equal linear models (Section 4.2)
     log = (workdir / "results" / "preview" / "logs" / "train_deep" / "mnist01_14x14_cnn_seed0.log").read_text()
-    assert "image shape (1, 14, 14)" in log and "cnn width 8" in log  # the data set's own CNN width
-    assert "SGD step" in log and "per logged step" in log and "relative MSE" in log
+    assert "inputs of shape (1, 14, 14)" in log and "'channels': 8" in log  # the data set's own CNN width
+    assert "time per phase" in log and "step_network" in log and "relative MSE" in log
 
 
 def test_deep_training_waits_for_every_other_job_and_a_cpu_limit_stops_it_at_once(workdir):
@@ -104,7 +106,7 @@ def test_deep_training_waits_for_every_other_job_and_a_cpu_limit_stops_it_at_onc
     assert priorities["train_deep"] and not priorities["train_two_layer"]
 
     (workdir / "limit.yaml").write_text("results_dir: results/limit\ndeep:\n  max_cpu_hours: 1.0e-9\n")
-    proc = snakemake(workdir, "fig3", "results/limit/data/teacher_d10_seed0.npz", overlays=["limit.yaml"], check=False)
+    proc = snakemake(workdir, "fig3", "results/limit/fig1/data_d10_seed0.npz", overlays=["limit.yaml"], check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     for part in (
@@ -116,8 +118,8 @@ def test_deep_training_waits_for_every_other_job_and_a_cpu_limit_stops_it_at_onc
     ):
         assert part in text, part
     out = workdir / "results" / "limit"
-    assert (out / "deep" / "data" / "mnist01_7x7_seed0.npz").exists()  # the rest of the run went on
-    assert (out / "data" / "teacher_d10_seed0.npz").exists()
+    assert (out / "images" / "mnist01_7x7_seed0.npz").exists()  # the rest of the run went on
+    assert (out / "fig1" / "data_d10_seed0.npz").exists()
     assert not list((out / "deep").glob("mnist01_7x7/*"))  # no outputs, no checkpoint
 
 
@@ -175,7 +177,7 @@ def test_deep_figures_on_files_in_the_real_cifar10_and_mnist_formats(workdir, tm
     receipt = json.loads((resources / "cifar10.verified.json").read_text())
     assert receipt["images"] == {"train": 1500, "test": 600}
     shapes = {
-        name: tuple(np.load(out / "deep" / "data" / f"{name}_seed0.npz")["image_shape"])
+        name: tuple(np.load(out / "images" / f"{name}_seed0.npz")["image_shape"])
         for name in ("cifar10_8x8", "cifar10", "mnist")
     }
     assert shapes == {"cifar10_8x8": (3, 8, 8), "cifar10": (3, 32, 32), "mnist": (1, 28, 28)}
@@ -221,8 +223,8 @@ GPU_RULES = {
     "train_fig2",
     "train_regime",
     "train_deep",
-    "train_model",
-    "train_data",
+    "train_any_network",
+    "train_any_data",
     "ntk_norms",
     "horizon_run",
     "width_run",
@@ -249,7 +251,7 @@ def test_slurm_profile_asks_for_a_gpu_for_training_and_kernel_jobs_only(workdir)
 
 
 def test_two_variations_keep_their_results_side_by_side(workdir):
-    """An overlay with its own results_dir (README, "Variations side by side") plans its whole
+    """An overlay with its own results_dir (docs/configuration.md, "Variations side by side") plans its whole
     chain in that folder and leaves the preview's tables as they are: erf and tanh coexist."""
     (workdir / "tanh.yaml").write_text("results_dir: results/tanh\nfig1: {activation: tanh}\n")
     preview = workdir / "results" / "preview" / "fig1" / "network_losses_d50_seed0.parquet"

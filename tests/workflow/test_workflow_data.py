@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from workflow_runs import planned_jobs, snakemake
 
-from earlylin.deep.images import load_mnist_subset_images
+from earlylin.data.bundled import mnist_subset_images
 
 pytestmark = pytest.mark.workflow
 
@@ -24,7 +24,7 @@ models:
 
 def _write_digits(path, order_seed=0):
     """Real MNIST digits 3 and 8 from the bundled subset, saved the way a user would."""
-    images, labels = load_mnist_subset_images()
+    images, labels = mnist_subset_images()
     keep = np.flatnonzero((labels == 3) | (labels == 8))
     keep = np.random.default_rng(order_seed).permutation(keep)
     np.savez(path, images=images[keep, 0], labels=labels[keep])  # (N, 28, 28): one-channel images
@@ -36,15 +36,15 @@ def test_a_users_npz_data_set_trains_and_editing_the_file_reruns_its_jobs(workdi
     (workdir / "own.yaml").write_text(OVERLAY)
     snakemake(workdir, "fig_models", overlays=["own.yaml"])
     out = workdir / "results" / "own"
-    with np.load(out / "deep" / "data" / "own_seed0.npz") as data:
+    with np.load(out / "images" / "own_seed0.npz") as data:
         assert data["X_train"].shape == (200, 196) and data["X_test"].shape == (100, 196)
-    losses = pd.read_parquet(out / "models" / "own" / "fc_seed0_losses.parquet")
+    losses = pd.read_parquet(out / "any_network" / "own" / "fc_seed0_losses.parquet")
     assert set(losses["model"]) == {"network", "linearised", "linear", "exact_kernel"}
     assert planned_jobs(snakemake(workdir, "fig_models", "-n", overlays=["own.yaml"])) == {}
 
     _write_digits(workdir / "own" / "digits.npz", order_seed=1)  # the same images in another order
     planned = planned_jobs(snakemake(workdir, "fig_models", "-n", overlays=["own.yaml"]))
-    assert planned == {"image_data": 1, "train_model": 1, "fig_models": 1}
+    assert planned == {"image_data": 1, "train_any_network": 1, "fig_models": 1}
 
 
 def test_a_bad_npz_file_stops_the_run_before_any_job(workdir):
@@ -69,7 +69,7 @@ def test_preview_fig_data_tables(workdir):
     model's path from step 2 on and lowers its loss by step 100; the square-loss network
     agrees with its linear model; mu never exceeds I(F; Y); the clone-trained network tracks
     the real-trained one."""
-    out = workdir / "results" / "preview" / "data" / "mnist01_7x7"
+    out = workdir / "results" / "preview" / "any_data" / "mnist01_7x7"
 
     def table(loss, momentum, name, inputs="real"):
         return pd.read_parquet(out / f"{loss}_momentum{momentum}_{inputs}_seed0_{name}.parquet")
@@ -99,7 +99,7 @@ def test_preview_fig_data_tables(workdir):
     assert (to_linear.loc[1:100] < 0.05).all()
     real = table("mse", "0", "outputs")
     clone = table("mse", "0", "outputs", "clone")
-    from earlylin.models.study import clone_discrepancy
+    from earlylin.experiments.any_data_clone import clone_discrepancy
 
     parted = clone_discrepancy(pd.concat([real, clone], ignore_index=True))
     network = parted[(parted["model"] == "network") & (parted["step"] >= 1)]

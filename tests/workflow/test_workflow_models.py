@@ -22,7 +22,7 @@ def test_preview_fig_models_tables(workdir):
     linear model; the FC net stays closer to its linearised network than to the linear
     model and has its infinite-width kernel model, the residual CNN has none; the kernel
     moves between steps 0 and 100."""
-    out = workdir / "results" / "preview" / "models" / "mnist01_7x7"
+    out = workdir / "results" / "preview" / "any_network" / "mnist01_7x7"
     for net in ("fc", "resnet"):
         tables = {name: pd.read_parquet(out / f"{net}_seed0_{name}.parquet") for name in TABLES}
         fit = tables["kernel_fit"].iloc[0]
@@ -83,16 +83,16 @@ def test_a_users_network_file_trains_and_editing_it_reruns_only_its_jobs(workdir
     model.write_text(USER_NETWORK.replace("{EXTRA}", ""))
     (workdir / "mine.yaml").write_text(OVERLAY % "12")
     snakemake(workdir, "fig_models", overlays=["mine.yaml"])
-    out = workdir / "results" / "mine" / "models" / "mnist01_7x7"
+    out = workdir / "results" / "mine" / "any_network" / "mnist01_7x7"
     fit = pd.read_parquet(out / "mine_seed0_kernel_fit.parquet").iloc[0]
     assert fit["model_linear"] > 0
-    log = (workdir / "results" / "mine" / "logs" / "train_model" / "mnist01_7x7_mine_seed0.log").read_text()
+    log = (workdir / "results" / "mine" / "logs" / "train_any_network" / "mnist01_7x7_mine_seed0.log").read_text()
     assert "nets/mine.py:build" in log and "estimated" in log and "relative MSE network vs linearised" in log
     assert planned_jobs(snakemake(workdir, "fig_models", "-n", overlays=["mine.yaml"])) == {}
 
     model.write_text(USER_NETWORK.replace("{EXTRA}", "  # edited"))
     planned = planned_jobs(snakemake(workdir, "fig_models", "-n", overlays=["mine.yaml"]))
-    assert planned == {"train_model": 1, "fig_models": 1}
+    assert planned == {"train_any_network": 1, "fig_models": 1}
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,11 @@ def test_a_users_network_file_trains_and_editing_it_reruns_only_its_jobs(workdir
         (
             "",
             "1.0e-9",
-            ["train_model mine on mnist01_7x7: estimated", "models.max_cpu_hours = 1e-09", "linearise: false"],
+            [
+                "train_any_network mine on mnist01_7x7 (seed 0) would take about",
+                "models.max_cpu_hours = 1e-09",
+                "models.networks.mine.linearise",
+            ],
         ),
     ],
     ids=["batch-dependent", "cpu-limit"],
@@ -117,15 +121,15 @@ def test_a_bad_network_or_a_cpu_limit_stops_its_job_before_training(workdir, ext
     (workdir / "nets" / "mine.py").write_text(USER_NETWORK.replace("{EXTRA}", extra))
     (workdir / "mine.yaml").write_text(OVERLAY % max_hours)
     proc = snakemake(
-        workdir, "results/mine/models/mnist01_7x7/mine_seed0_losses.parquet", overlays=["mine.yaml"], check=False
+        workdir, "results/mine/any_network/mnist01_7x7/mine_seed0_losses.parquet", overlays=["mine.yaml"], check=False
     )
     text = proc.stdout + proc.stderr
-    log = workdir / "results" / "mine" / "logs" / "train_model" / "mnist01_7x7_mine_seed0.log"
+    log = workdir / "results" / "mine" / "logs" / "train_any_network" / "mnist01_7x7_mine_seed0.log"
     text += log.read_text() if log.exists() else ""
     assert proc.returncode != 0
     for message in messages:
         assert message in text, (message, text[-3000:])
-    assert not list((workdir / "results" / "mine" / "models").glob("*/mine_*"))  # no half-written tables
+    assert not list((workdir / "results" / "mine" / "any_network").glob("*/mine_*"))  # no half-written tables
 
 
 def test_a_missing_network_file_fails_before_any_job(workdir):
@@ -143,11 +147,12 @@ def test_a_missing_network_file_fails_before_any_job(workdir):
 
 
 def test_the_example_network_of_the_readme_is_a_valid_model():
-    """examples/my_network.py (README, "Your own network") builds and passes the checks."""
+    """examples/my_network.py (docs/your-network.md) builds and passes the front door."""
     import torch
 
-    from earlylin.models.registry import ModelSpec, build_model, check_model
+    from earlylin.networks.front_door import admit
+    from earlylin.networks.registry import ModelSpec, build_model
 
     spec = ModelSpec("mine", f"{ROOT}/examples/my_network.py:build", {"width": 32}, key="models.networks.mine")
     model = build_model(spec, (1, 7, 7), 0, torch.float64)
-    check_model(spec, model, torch.randn(8, 1, 7, 7, dtype=torch.float64))
+    assert admit(spec, model, torch.randn(8, 1, 7, 7, dtype=torch.float64)) is False  # outputs (batch,)

@@ -1,8 +1,8 @@
 # Section 4 and Appendix A: deep FC and convolutional networks on real images against their
 # linear model (Figures 3 and 4, and Figure 3's experiment on the bundled MNIST subset).
 # Chain: the source's files checked (downloaded where allowed) -> a two-class data set
-# (pooled, normalised) -> the network and its linear model by SGD on the same minibatches
-# -> the figure.
+# (pooled, normalised) -> the network and the models beside it, trained by the one engine
+# on the same minibatches -> the figure.
 
 
 include: "helpers/deep.smk"
@@ -25,18 +25,19 @@ rule fetch_images:
         mem_mb=4000,
         runtime=60,
     params:
-        **named_params(root=lambda wc, output: os.path.dirname(output[0])),
+        job=lambda wc, output: {"root": os.path.dirname(output[0])},
     script:
         "../../scripts/fetch_images.py"
 
 
 rule image_data:
     """Figures 3 and 4: two classes, seeded 10,000 / 2,000 draw (or the data set's own
-    sizes), pooling, per-image normalisation, labels +-1 (Section 4.2)."""
+    sizes), pooling, per-image normalisation, labels +-1 (Section 4.2); shared by fig_models
+    and fig_data."""
     input:
         image_source_input,
     output:
-        f"{RESULTS}/deep/data/{{dataset}}_seed{{seed}}.npz",
+        f"{RESULTS}/images/{{dataset}}_seed{{seed}}.npz",
     log:
         f"{RESULTS}/logs/image_data/{{dataset}}_seed{{seed}}.log",
     benchmark:
@@ -47,36 +48,27 @@ rule image_data:
         mem_mb=4000,
         runtime=10,
     params:
-        **named_params(
-            # where the downloaded files are, or the npz file (bundled sources read none: no rerun when it changes)
-            root=image_source_root,
-            source=lambda wc: DEEP["datasets"][wc.dataset]["source"],
-            classes=lambda wc: DEEP["datasets"][wc.dataset]["classes"],
-            pool=lambda wc: DEEP["datasets"][wc.dataset]["pool"],
-            n_train=lambda wc: dataset_entry(DEEP, wc.dataset)["n_train"],
-            n_test=lambda wc: dataset_entry(DEEP, wc.dataset)["n_test"],
-        ),
+        job=lambda wc: image_data_job(DEEP, wc.dataset),
     script:
         "../../scripts/make_image_data.py"
 
 
 rule train_deep:
-    """One (data set, architecture, seed): the network (NTK parameterisation, f_0 = 0) and
-    its linear model f_lin = beta^T psi (first-order Taylor expansion of the infinite-width
-    NTK, Section 4.1) by SGD on the same minibatches. Checkpoints beside the output let a
-    killed job resume where it stopped; on a CPU a job estimated to exceed
-    deep.max_cpu_hours stops at once."""
+    """One (data set, architecture, seed): the network (NTK parameterisation, f_0 = 0), its
+    linear model f_lin = beta^T psi (first-order Taylor expansion of the infinite-width NTK,
+    Section 4.1) and, when the config asks, its linearised network and infinite-width kernel
+    model, by SGD on the same minibatches. A checkpoint beside the outputs lets a killed job
+    resume where it stopped; on a CPU a job estimated to exceed deep.max_cpu_hours stops at
+    once."""
     input:
-        rules.image_data.output,
+        data=rules.image_data.output[0],
     output:
-        losses=f"{RESULTS}/deep/{{dataset}}/{{arch}}_seed{{seed}}_losses.parquet",
-        outputs=f"{RESULTS}/deep/{{dataset}}/{{arch}}_seed{{seed}}_outputs.parquet",
-        discrepancy=f"{RESULTS}/deep/{{dataset}}/{{arch}}_seed{{seed}}_discrepancy.parquet",
+        **{name: f"{RESULTS}/deep/{{dataset}}/{{arch}}_seed{{seed}}_{name}.parquet" for name in deep.TABLES},
     log:
         f"{RESULTS}/logs/train_deep/{{dataset}}_{{arch}}_seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/train_deep/{{dataset}}_{{arch}}_seed{{seed}}.tsv"
-    priority: DEEP_PRIORITY
+    priority: TRAINING_PRIORITY
     conda:
         ENV
     threads: config["train_threads"]
@@ -85,18 +77,12 @@ rule train_deep:
         mem_mb=8000,
         runtime=24 * 60,
     params:
-        # the settings that change the tables (the CNN's lr is the FC net's times the ratio
-        # that makes their linear models equal; the job computes it from both depths,
-        # Section 4.2, and stores it with its tables as lr_used)
-        **named_params(
-            **{name: deep_job_param(name) for name in JOB_PARAMS},
-            checkpoint=lambda wc: f"{RESULTS}/deep/{wc.dataset}/{wc.arch}_seed{wc.seed}.checkpoint.pt",
-        ),
+        job=lambda wc: deep.training_job(config, wc.dataset, wc.arch, int(wc.seed)),
     script:
         "../../scripts/train_deep.py"
 
 
-for figure, (category, _) in DEEP_FIGURES.items():
+for figure, (category, _) in deep.FIGURES.items():
 
     rule:
         name:
@@ -113,17 +99,8 @@ for figure, (category, _) in DEEP_FIGURES.items():
         conda:
             ENV
         resources:
-            mem_mb=4000,
-            runtime=10,
+            **LIGHT,
         params:
-            **named_params(
-                datasets=DEEP[figure],
-                labels={name: dataset_label(DEEP, name) for name in DEEP[figure]},
-                n_samples=DEEP["n_logit_samples"],
-                title=f"{figure_title(DEEP, figure, DEEP_FIGURES[figure][1])}{scale_line('deep')}",
-                # for the report's caption
-                networks=networks_text(DEEP, DEEP[figure]),
-                datasets_text="; ".join(dataset_label(DEEP, name) for name in DEEP[figure]),
-            ),
+            job=deep.figure_params(DEEP, figure, title_size("deep")),
         script:
             "../../scripts/plot_deep.py"

@@ -25,13 +25,7 @@ rule ntk_norms:
         + (2 if wc.kernel == "theta" else 1) * FIG5["n"] ** 2 * (8 if FIG5["dtype"] == "float64" else 4) // 2**20,
         runtime=60,
     params:
-        **named_params(
-            n=FIG5["n"],
-            width=FIG5["width"],
-            dtype=FIG5["dtype"],
-            compute_dtype=FIG5["compute_dtype"],
-            leaky_relu_slope=leaky_slope(lambda wc: wc.activation),
-        ),
+        job=lambda wc: two_layer.kernel_norms_job(config, wc.activation),
     script:
         "../../scripts/ntk_norms.py"
 
@@ -58,9 +52,7 @@ rule fit_ntk_slopes:
         mem_mb=1000,
         runtime=5,
     params:
-        **named_params(
-            fit="least squares of log(mean norm over seeds) on log d, per activation, kernel, identity term, norm",
-        ),
+        job={"fit": "least squares of log(mean norm over seeds) on log d, per activation, kernel, identity term, norm"},
     script:
         "../../scripts/fit_ntk_slopes.py"
 
@@ -84,15 +76,12 @@ rule fig5:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            kernels=["theta1"],
-            activations=[FIG5["activation"]],
-            identity_term=False,
-            title=(
-                f"Figure 5: {FIG5['activation']}, n = {FIG5['n']}, m = {FIG5['width']}, "
-                f"seeds {', '.join(map(str, FIG5['seeds']))}{scale_line('fig5')}"
-            ),
-        ),
+        job={
+            "kernels": ["theta1"],
+            "activations": [FIG5["activation"]],
+            "identity_term": False,
+            "title": two_layer.fig5_title(config, title_size("fig5")),
+        },
     script:
         "../../scripts/plot_kernel_norms.py"
 
@@ -112,9 +101,9 @@ use rule fig5 as fig5_extra with:
     benchmark:
         f"{RESULTS}/benchmarks/fig5_extra.tsv"
     params:
-        **named_params(
-            kernels=FIG5_EXTRA["kernels"],
-            activations=FIG5_EXTRA["activations"],
-            identity_term=True,
-            title=f"Kernel approximations at initialisation: n = {FIG5['n']}, m = {FIG5['width']}{scale_line('fig5')}",
-        ),
+        job={
+            "kernels": FIG5_EXTRA["kernels"],
+            "activations": FIG5_EXTRA["activations"],
+            "identity_term": True,
+            "title": two_layer.fig5_extra_title(config, title_size("fig5")),
+        },

@@ -20,14 +20,7 @@ rule scales_data:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            target=SCALES["target"],
-            n_train=scales_n,
-            n_test=SCALES["n_test"],
-            teacher_width=SCALES["teacher_width"] if SCALES["target"] == "teacher" else None,
-            C=SCALES["C"],
-            alpha=SCALES["alpha"],
-        ),
+        job=lambda wc: scales.data_job(config, int(wc.d)),
     script:
         "../../scripts/make_synthetic_data.py"
 
@@ -53,20 +46,7 @@ rule horizon_run:
         mem_mb=4000,
         runtime=120,
     params:
-        **named_params(
-            **scales_network_params(
-                lr=lambda wc: float(wc.lr),
-                activation=lambda wc: wc.activation,
-                width=scales_n,
-            ),
-            max_step=lambda wc: horizon_max_step(int(wc.d), float(wc.lr), HORIZON["window"]),
-            steps_per_decade=HORIZON["steps_per_decade"],
-            thresholds=HORIZON["thresholds"],
-            converged_tol=HORIZON["converged_tol"],
-            window=HORIZON["window"],
-            C=SCALES["C"],
-            alpha=SCALES["alpha"],
-        ),
+        job=lambda wc: scales.horizon_job(config, wc.activation, int(wc.d), float(wc.lr)),
     script:
         "../../scripts/horizon_run.py"
 
@@ -91,12 +71,12 @@ rule horizon_summary:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            thresholds=HORIZON["thresholds"],
-            C=SCALES["C"],
-            alpha=SCALES["alpha"],
-            window=HORIZON["window"],
-        ),
+        job={
+            "thresholds": HORIZON["thresholds"],
+            "C": SCALES["C"],
+            "alpha": SCALES["alpha"],
+            "window": HORIZON["window"],
+        },
     script:
         "../../scripts/horizon_summary.py"
 
@@ -119,15 +99,7 @@ rule width_run:
         mem_mb=4000,
         runtime=60,
     params:
-        **named_params(
-            **scales_network_params(
-                lr=WIDTH["lr"],
-                activation=WIDTH["activation"],
-                width=lambda wc: int(wc.width),
-            ),
-            steps=WIDTH["steps"],
-            n=scales_n,
-        ),
+        job=lambda wc: scales.width_job(config, int(wc.d), int(wc.width)),
     script:
         "../../scripts/width_run.py"
 
@@ -150,10 +122,7 @@ rule width_summary:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            alpha=SCALES["alpha"],
-            C=SCALES["C"],
-        ),
+        job={"alpha": SCALES["alpha"], "C": SCALES["C"]},
     script:
         "../../scripts/width_summary.py"
 
@@ -179,15 +148,11 @@ rule fig_horizon:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            activations=HORIZON["activations"],
-            thresholds=HORIZON["thresholds"],
-            title=(
-                f"Agreement horizon: {SCALES['target']} target, both layers trained, n = m = "
-                f"{SCALES['C']:g} d^{1 + SCALES['alpha']:g}, n_test = {SCALES['n_test']}, "
-                f"window {HORIZON['window']:g} d log d / η{scale_line('horizon')}"
-            ),
-        ),
+        job={
+            "activations": HORIZON["activations"],
+            "thresholds": HORIZON["thresholds"],
+            "title": scales.horizon_title(config, title_size("horizon")),
+        },
     script:
         "../../scripts/plot_horizon.py"
 
@@ -211,12 +176,6 @@ rule fig_width:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            alpha=SCALES["alpha"],
-            title=(
-                f"Finite-width floor: {WIDTH['activation']} network, {SCALES['target']} target, "
-                f"n = {SCALES['C']:g} d^{1 + SCALES['alpha']:g}, lr {WIDTH['lr']:g}{scale_line('width')}"
-            ),
-        ),
+        job={"alpha": SCALES["alpha"], "title": scales.width_title(config, title_size("width"))},
     script:
         "../../scripts/plot_width.py"

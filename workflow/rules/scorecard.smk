@@ -26,12 +26,12 @@ rule scorecard:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            fig5_activation=FIG5["activation"],
-            skip=config["scorecard"]["skip"],
-            scales=SCALES_OF_RUN,
-            dataset_scales=dataset_scales(DEEP, PAPER_CONFIG["deep"]),
-            title="early-linear scorecard: the paper's claims, criteria, this run's values and verdicts",
-        ),
+        job={
+            "fig5_activation": FIG5["activation"],
+            "skip": config["scorecard"]["skip"],
+            "sizes": RUN_SIZES,
+            "dataset_sizes": dataset_sizes(DEEP, PAPER_CONFIG["deep"]),
+            "title": "early-linear scorecard: the paper's claims, criteria, this run's values and verdicts",
+        },
     script:
         "../../scripts/scorecard.py"

@@ -17,7 +17,7 @@ rule teacher_data:
     """Synthetic data (Section 3.4), Figure 1's: x ~ N(0, I_d), y = sign(f*(x)), f* a random
     erf network. Figure 2 and the grid draw theirs with the same rule (their own target)."""
     output:
-        f"{RESULTS}/data/teacher_d{{d}}_seed{{seed}}.npz",
+        f"{RESULTS}/fig1/data_d{{d}}_seed{{seed}}.npz",
     log:
         f"{RESULTS}/logs/teacher_data/d{{d}}_seed{{seed}}.log",
     benchmark:
@@ -27,12 +27,7 @@ rule teacher_data:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            target="teacher",
-            n_train=FIG1["n_train"],
-            n_test=FIG1["n_test"],
-            teacher_width=FIG1["teacher_width"],
-        ),
+        job=two_layer.data_job(config, "fig1"),
     script:
         "../../scripts/make_synthetic_data.py"
 
@@ -61,7 +56,7 @@ rule train_two_layer:
         mem_mb=4000,
         runtime=120,
     params:
-        **named_params(**network_params("fig1", FIG1["lr"], FIG1["lr"]), linear_models=["linear"]),
+        job=two_layer.training_job(config, "fig1"),
     script:
         "../../scripts/train_two_layer.py"
 
@@ -84,7 +79,7 @@ rule compare_fig1:
     resources:
         **LIGHT,
     params:
-        **named_params(n_samples=FIG1["n_logit_samples"]),
+        job={"n_samples": FIG1["n_logit_samples"]},
     script:
         "../../scripts/compare_outputs.py"
 
@@ -108,12 +103,7 @@ rule fig1:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            title=(
-                f"Figure 1: {FIG1['activation']} network, width {FIG1['width']}, "
-                f"d = {FIG1['d']}, n = {FIG1['n_train']}, lr = {FIG1['lr']}{scale_line('fig1')}"
-            ),
-        ),
+        job={"title": two_layer.fig1_title(config, title_size("fig1"))},
     script:
         "../../scripts/plot_fig1.py"
 
@@ -129,7 +119,7 @@ use rule teacher_data as fig2_data with:
     benchmark:
         f"{RESULTS}/benchmarks/fig2_data/seed{{seed}}.tsv"
     params:
-        **named_params(target="norm", d=FIG2["d"], n_train=FIG2["n_train"], n_test=FIG2["n_test"], teacher_width=None),
+        job=two_layer.data_job(config, "fig2"),
 
 
 # Figure 2's network (ReLU by default, both layers trained by GD), f_lin (eq. 11) and the
@@ -149,23 +139,23 @@ use rule train_two_layer as train_fig2 with:
     benchmark:
         f"{RESULTS}/benchmarks/train_fig2/seed{{seed}}.tsv"
     params:
-        **named_params(**network_params("fig2", FIG2["lr"], FIG2["lr"]), linear_models=["linear", "naive"]),
+        job=two_layer.training_job(config, "fig2"),
 
 
 # Figure 2: the discrepancy of f_lin or of the naive model to the network.
 use rule compare_fig1 as compare_fig2 with:
     input:
         network=rules.train_fig2.output.outputs,
-        linear=f"{RESULTS}/fig2/{{model}}_outputs_seed{{seed}}.parquet",
+        linear=f"{RESULTS}/fig2/{{surrogate}}_outputs_seed{{seed}}.parquet",
     output:
-        discrepancy=f"{RESULTS}/fig2/discrepancy_{{model}}_seed{{seed}}.parquet",
-        logits=f"{RESULTS}/fig2/logits_{{model}}_seed{{seed}}.parquet",
+        discrepancy=f"{RESULTS}/fig2/discrepancy_{{surrogate}}_seed{{seed}}.parquet",
+        logits=f"{RESULTS}/fig2/logits_{{surrogate}}_seed{{seed}}.parquet",
     log:
-        f"{RESULTS}/logs/compare_fig2/{{model}}_seed{{seed}}.log",
+        f"{RESULTS}/logs/compare_fig2/{{surrogate}}_seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/compare_fig2/{{model}}_seed{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/compare_fig2/{{surrogate}}_seed{{seed}}.tsv"
     params:
-        **named_params(n_samples=FIG2["n_logit_samples"]),
+        job={"n_samples": FIG2["n_logit_samples"]},
 
 
 rule fig2:
@@ -176,7 +166,7 @@ rule fig2:
             [rules.train_fig2.output.linear_losses, rules.train_fig2.output.naive_losses], seed=FIG2["seeds"]
         ),
         discrepancy=fig2_files(rules.compare_fig2.output.discrepancy),
-        logits=expand(rules.compare_fig2.output.logits, model=["linear", "naive"], seed=FIG2["seeds"][0]),
+        logits=expand(rules.compare_fig2.output.logits, surrogate=["linear", "naive"], seed=FIG2["seeds"][0]),
     output:
         pdf=f"{RESULTS}/figures/fig2.pdf",
         png=report(f"{RESULTS}/figures/fig2.png", caption="../report/fig2.rst", category="Figure 2"),
@@ -189,12 +179,7 @@ rule fig2:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            title=(
-                f"Figure 2: y = ‖x‖/√d + ReLU(aᵀx); {FIG2['activation']} network, width {FIG2['width']}, "
-                f"d = {FIG2['d']}, n = {FIG2['n_train']}, lr = {FIG2['lr']}{scale_line('fig2')}"
-            ),
-        ),
+        job={"title": two_layer.fig2_title(config, title_size("fig2"))},
     script:
         "../../scripts/plot_fig2.py"
 
@@ -211,13 +196,7 @@ use rule teacher_data as regimes_data with:
     benchmark:
         f"{RESULTS}/benchmarks/regimes_data/seed{{seed}}.tsv"
     params:
-        **named_params(
-            target=GRID["target"],
-            d=GRID["d"],
-            n_train=GRID["n_train"],
-            n_test=GRID["n_test"],
-            teacher_width=GRID["teacher_width"] if GRID["target"] == "teacher" else None,
-        ),
+        job=two_layer.data_job(config, "regimes"),
 
 
 # The network of one (activation, regime, seed) and the regime's own linear model (psi1,
@@ -236,15 +215,7 @@ use rule train_two_layer as train_regime with:
     benchmark:
         f"{RESULTS}/benchmarks/train_regime/{{activation}}_{{regime}}_seed{{seed}}.tsv"
     params:
-        **named_params(
-            **network_params(
-                "regimes",
-                lr_first=lambda wc: regime_lr(wc.regime, 0),
-                lr_second=lambda wc: regime_lr(wc.regime, 1),
-                activation=lambda wc: wc.activation,
-            ),
-            linear_models=["linear"],
-        ),
+        job=lambda wc: two_layer.training_job(config, "regimes", wc.activation, wc.regime),
 
 
 rule regime_horizons:
@@ -266,13 +237,7 @@ rule regime_horizons:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            threshold=GRID["threshold"],
-            lr=GRID["lr"],
-            width=GRID["width"],
-            d=GRID["d"],
-            target=GRID["target"],
-        ),
+        job=two_layer.regimes_summary_job(config),
     script:
         "../../scripts/regime_horizons.py"
 
@@ -294,15 +259,10 @@ rule fig_regimes:
     resources:
         **LIGHT,
     params:
-        **named_params(
-            threshold=GRID["threshold"],
-            activations=GRID["activations"],
-            title=(
-                f"Network vs its regime's linear model: {GRID['target']} target, width {GRID['width']}, "
-                f"d = {GRID['d']}, n = {GRID['n_train']}, lr "
-                + ", ".join(f"{regime} {lr}" for regime, lr in GRID["lr"].items())
-                + f"{scale_line('regimes')}"
-            ),
-        ),
+        job={
+            "threshold": GRID["threshold"],
+            "activations": GRID["activations"],
+            "title": two_layer.regimes_title(config, title_size("regimes")),
+        },
     script:
         "../../scripts/plot_regimes.py"

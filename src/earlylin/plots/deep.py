@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..data import rng_stream
+from ..core.seeds import rng_stream
 from ..scorecard.criteria import DEEP_STEP_LIMIT
 from ..scorecard.paper import excess_note
 from . import style
@@ -15,6 +15,12 @@ DEEP_LABELS = {"fc": "FC net", "cnn": "CNN", "linear": "linear model"}
 DEEP_DASHES = {"fc": "-", "cnn": "-.", "linear": "--"}
 PART_STYLES = {"total": "-", "v_lin": "-", "complement": ":"}
 DEEP_MODELS = ["fc", "cnn", "linear"]
+# The models a job may train beside its network and linear model (deep.linearise,
+# deep.exact_kernel): drawn in panel (c) as the network's relative MSE to them.
+OTHER_MODELS = {
+    "linearised": ("its linearised network", ":"),
+    "exact_kernel": ("its infinite-width kernel model", (0, (6, 2, 1, 2))),
+}
 
 
 def deep_figure_tables(
@@ -24,15 +30,16 @@ def deep_figure_tables(
 
     The linear model shown is the FC job's (the CNN's lr is scaled so that its linear
     model is the same one). Returns (test-loss parts: dataset, model in fc/cnn/linear,
-    seed, step, part, value; relative MSE: dataset, arch, seed, step, value; outputs of
-    ``n_samples`` test points drawn per (dataset, seed): dataset, model, step, sample,
-    output).
+    seed, step, part, value; relative MSE of each network to each model beside it: dataset,
+    arch, seed, step, to (linear, linearised, exact_kernel), value; outputs of ``n_samples``
+    test points drawn per (dataset, seed): dataset, model, step, sample, output).
     """
     rename = {"fc": "fc", "cnn": "cnn", "fc_linear": "linear"}
     test = losses[(losses["split"] == "test") & losses["model"].isin(rename)]
     columns = ["dataset", "model", "seed", "step", "part", "value"] + (["vlin_rank"] if "vlin_rank" in test else [])
     parts = test.assign(model=test["model"].map(rename))[columns]
-    rel = discrepancy[discrepancy["metric"] == "relative_mse"][["dataset", "arch", "seed", "step", "value"]]
+    rel = discrepancy[discrepancy["metric"] == "relative_mse"]
+    rel = rel.assign(to=rel["model"].str.split("_", n=1).str[1])[["dataset", "arch", "seed", "step", "to", "value"]]
     shown = outputs[outputs["model"].isin(rename)]
     picks = []
     for (_, seed), group in shown.groupby(["dataset", "seed"], sort=True):
@@ -109,19 +116,32 @@ def _loss_parts_panel(ax: plt.Axes, losses: pd.DataFrame, name: str) -> None:
 
 
 def _relative_panel(ax: plt.Axes, relative: pd.DataFrame, name: str) -> None:
-    """(c) each network's relative MSE to its linear model."""
+    """(c) each network's relative MSE to its linear model (solid) and, where they were
+    trained, to its linearised network and its infinite-width kernel model."""
     for arch in ("fc", "cnn"):
-        curve = relative[relative["arch"] == arch]
+        curve = relative[(relative["arch"] == arch) & (relative["to"] == "linear")]
         style.plot_mean_band(ax, curve, "step", "value", color=DEEP_COLORS[arch], label=DEEP_LABELS[arch])
+        for model, (text, dashes) in OTHER_MODELS.items():
+            curve = relative[(relative["arch"] == arch) & (relative["to"] == model)]
+            if len(curve):
+                label = f"{DEEP_LABELS[arch]} vs {text}"
+                style.plot_mean_band(ax, curve, "step", "value", color=DEEP_COLORS[arch], ls=dashes, label=label)
     ax.legend(fontsize="small")
-    style.log_log(ax, "step", "E(f − f_lin)² / E f²  on test", f"{name}\n(c) relative MSE to the linear model")
+    shown = set(relative["to"])
+    others = ""
+    if shown - {"linear"}:
+        kinds = [
+            f"{'dotted' if m == 'linearised' else 'dash-dot'}: {OTHER_MODELS[m][0]}" for m in OTHER_MODELS if m in shown
+        ]
+        others = f"\n(solid; {'; '.join(kinds)})"
+    style.log_log(ax, "step", "E(f − g)² / E f²  on test", f"{name}\n(c) relative MSE to the linear model{others}")
 
 
 def far_from_linear_note(relative: pd.DataFrame) -> str:
     """A title line per architecture whose relative MSE exceeds the scorecard's criterion at
     some logged step 1..1,000 (any data set or seed), saying where (``excess_note``): in the
     first steps only, or later."""
-    early = relative[(relative["step"] >= 1) & (relative["step"] <= DEEP_STEP_LIMIT)]
+    early = relative[(relative["step"] >= 1) & (relative["step"] <= DEEP_STEP_LIMIT) & (relative["to"] == "linear")]
     if early.empty:
         return ""
     last = int(early["step"].max())

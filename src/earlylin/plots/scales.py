@@ -12,7 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from ..fits import slope_text
+from ..core.fits import slope_text
 from .style import (
     BAND,
     log_log,

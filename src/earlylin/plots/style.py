@@ -18,7 +18,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from ..tables import atomic_path
+from ..core.tables import atomic_path
 
 
 def set_style() -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from ..two_layer.regimes import REGIMES
+from ..experiments.two_layer.regimes import REGIMES
 from .style import (
     log_log,
     n_seeds,

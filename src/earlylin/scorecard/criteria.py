@@ -48,7 +48,7 @@ from __future__ import annotations
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
 COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
-GROUPS = ("fig1", "fig2", "regimes", "deep", "models", "data", "fig5", "horizon", "width")
+GROUPS = ("fig1", "fig2", "regimes", "deep", "any_network", "any_data", "fig5", "horizon", "width")
 
 FIG1_STEP_LIMIT = 1000
 FIG1_LOSS_TOLERANCE = 0.01

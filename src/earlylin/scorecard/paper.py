@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..fits import mean_sd, power_law_fit
+from ..core.fits import mean_sd, power_law_fit
 from .criteria import (
     CRITERIA,
     DEEP_MAX_RELATIVE,
@@ -176,11 +176,13 @@ def _regime_note(failing: pd.DataFrame, threshold: float) -> str:
 def deep_rows(discrepancy: pd.DataFrame | None, scales: Mapping[str, str] | None = None) -> list[dict]:
     """Figures 3/4c (discrepancy: dataset, arch, seed, step, metric, value): one row per
     (data set, architecture) over its seeds, the worst seed named; ``scales``: each data
-    set's scale against the paper's (``scale.dataset_scales``)."""
+    set's size against the paper's (``experiments.run_size.dataset_sizes``); the other models
+    of a job (linearised, exact kernel) have no row here."""
     paper = "small for the first ~1,000 steps"
     if is_empty(discrepancy):
         return [not_run("Figures 3/4c", "deep networks: relative MSE to f_lin small early", paper, CRITERIA["deep"])]
-    rel = discrepancy[(discrepancy["metric"] == "relative_mse") & (discrepancy["step"] >= 1)]
+    linear = discrepancy["model"].str.endswith("_linear") if "model" in discrepancy else True
+    rel = discrepancy[(discrepancy["metric"] == "relative_mse") & (discrepancy["step"] >= 1) & linear]
     rows = []
     for (dataset, arch), group in rel.groupby(["dataset", "arch"], sort=True):
         step = nearest_step(group["step"], DEEP_STEP_LIMIT)

@@ -1,20 +1,50 @@
-"""The scorecard as a table and as a self-contained HTML page."""
+"""The scorecard as a table and as a self-contained HTML page: every claim group's rows from
+the run's tables (``claim_rows``), each with the size it was measured at."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
+from ..experiments.run_size import PAPER
+from . import any_data, any_network, paper, scales
 from .criteria import COLUMNS, FAILS, HOLDS, NOT_RUN
-from .scale import PAPER
+
+
+def claim_rows(tables: Mapping[str, pd.DataFrame | None], job: Mapping[str, Any]) -> pd.DataFrame:
+    """The scorecard of a run from its tables (by input name; None or absent for a group in
+    scorecard.skip, whose claims then read "not run") and the rule's job (``fig5_activation``,
+    the run's ``sizes`` per claim group and ``dataset_sizes`` per deep data set)."""
+
+    def table(name: str) -> pd.DataFrame | None:
+        return tables.get(name)
+
+    fig1 = None
+    if table("fig1_network") is not None:
+        fig1 = pd.concat([table("fig1_network"), table("fig1_linear")], ignore_index=True)
+    groups = {  # each claim group's rows, then the size it was measured at
+        "fig1": paper.fig1_rows(fig1, table("fig1_discrepancy")),
+        "fig2": paper.fig2_rows(table("fig2_discrepancy")),
+        "regimes": paper.regime_rows(table("regime_horizons")),
+        "deep": paper.deep_rows(table("deep_discrepancy"), dict(job["dataset_sizes"])),
+        "any_network": any_network.model_rows(table("any_network_fits"), table("any_network_discrepancy")),
+        "any_data": any_data.data_rows(
+            table("any_data_discrepancy"), table("any_data_signs"), table("any_data_outputs")
+        ),
+        "fig5": paper.fig5_rows(table("fits"), job["fig5_activation"], table("fig5_seed_fits")),
+        "horizon": scales.horizon_rows(table("horizons"), table("horizon_fits")),
+        "width": scales.width_rows(table("width"), table("width_fits")),
+    }
+    return scorecard_table(r for group, rows in groups.items() for r in at_scale(rows, job["sizes"][group]))
 
 
 def at_scale(rows: list[dict], scale: str) -> list[dict]:
-    """The claim group's scale (``scale.group_scales``) on each of its rows, joined to a
-    row's own (a deep data set's); a row that does not hold at a scale other than the
-    paper's says so first in its note."""
+    """The claim group's size against the paper's (``experiments.run_size.group_sizes``) on
+    each of its rows, joined to a row's own (a deep data set's); a row that does not hold at a
+    size other than the paper's says so first in its note."""
     for r in rows:
         own = r.get("scale") or PAPER
         r["scale"] = scale if own == PAPER else own if scale == PAPER else f"{scale}; {own.split(': ', 1)[-1]}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..fits import mean_sd, slope_text
+from ..core.fits import mean_sd, slope_text
 from .criteria import CRITERIA, HORIZON_MIN_SLOPE, NOT_RUN, WIDTH_REFERENCE, WIDTH_SLOPE, WIDTH_SLOPE_TOLERANCE
 from .rows import is_empty, not_run, row, verdict
 

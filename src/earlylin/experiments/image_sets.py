@@ -1,0 +1,180 @@
+"""The two-class image data sets of ``deep.datasets``, shared by Figures 3-4, fig_models and
+fig_data: each entry's settings with the section's defaults, its image shape after pooling,
+its title, and the checks that refuse a data set before any job (a file that cannot be read,
+a class its source lacks, more images than its two classes hold, a pooling that does not
+divide the images). Light (no numpy, no torch): the Snakefile uses it while it parses; a data
+set of the user's own images (``source: npz``) is known from its file's headers and labels
+(``data.npz_source.npz_summary``, numpy only, imported when such a data set exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..data.sources import NPZ, SOURCES, TORCHVISION
+
+
+def dataset_entry(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The entry of ``deep.datasets`` with the section's n_train / n_test filled in."""
+    entry = dict(deep["datasets"][dataset])
+    entry.setdefault("n_train", deep["n_train"])
+    entry.setdefault("n_test", deep["n_test"])
+    return entry
+
+
+def source_shape(entry: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(C, H, W) of the images of a data set's source, before pooling."""
+    if entry["source"] == "npz":
+        from ..data.npz_source import npz_summary
+
+        return npz_summary(entry["path"]).image_shape
+    return SOURCES[entry["source"]].image_shape
+
+
+def class_counts(entry: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    """Images per class label of a data set's source: split ("pooled" for a source without a
+    test split, else "train" and "test") -> label -> count."""
+    if entry["source"] == "npz":
+        from ..data.npz_source import npz_summary
+
+        return npz_summary(entry["path"]).counts
+    return {split: dict(enumerate(counts)) for split, counts in SOURCES[entry["source"]].class_counts.items()}
+
+
+def pooled_shape(entry: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(C, H, W) of a data set's images after its pooling."""
+    channels, height, width = source_shape(entry)
+    return channels, height // entry["pool"], width // entry["pool"]
+
+
+def dataset_label(deep: Mapping[str, Any], name: str) -> str:
+    """A data set's row title, from its own settings: name, source, classes, the image size
+    after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)'."""
+    entry = dataset_entry(deep, name)
+    channels, height, width = pooled_shape(entry)
+    size = f"{height}x{width}" + (f"x{channels}" if channels > 1 else "")
+    first, second = entry["classes"]
+    return f"{name} ({entry['source']} {first} vs {second}, {size}, n = {entry['n_train']} / {entry['n_test']})"
+
+
+def dataset_problems(deep: Mapping[str, Any], name: str) -> list[str]:
+    """Everything wrong with the data set ``name`` of deep.datasets, each naming the key, the
+    value and the fix: its file (source npz), its classes and sizes, its pooling."""
+    entry = dataset_entry(deep, name)
+    key = f"deep.datasets.{name}"
+    problems = _file_problems(entry, key)
+    if problems:
+        return problems
+    problems = _size_problems(deep, name, entry, key)
+    _, height, width = source_shape(entry)
+    if height % entry["pool"] or width % entry["pool"]:
+        divisors = [k for k in range(1, height + 1) if height % k == 0 and width % k == 0]
+        problems.append(
+            f"config key '{key}.pool' = {entry['pool']} does not divide the {height} x {width} "
+            f"images of {entry['source']}; allowed: {', '.join(map(str, divisors))}"
+        )
+    return problems
+
+
+def named_dataset_problems(
+    deep: Mapping[str, Any], key: str, names: Iterable[str], limits: Mapping[str, int]
+) -> list[str]:
+    """The data sets a section names (config key ``key``) exist in deep.datasets and hold at
+    least each of ``limits`` (config key -> value: a batch, a kernel subset) training images."""
+    datasets = deep.get("datasets") or {}
+    problems = []
+    for name in names:
+        if name not in datasets:
+            problems.append(
+                f"config key '{key}' names data set {name!r}, which 'deep.datasets' does not define; "
+                f"defined: {', '.join(sorted(datasets))}"
+            )
+            continue
+        n_train = int(dataset_entry(deep, name)["n_train"])
+        problems += [
+            f"config key '{limit}' = {value} exceeds the {n_train} training images of data set {name!r} "
+            f"(named by '{key}'); lower it to at most {n_train}"
+            for limit, value in limits.items()
+            if value > n_train
+        ]
+    return problems
+
+
+def _file_problems(entry: Mapping[str, Any], key: str) -> list[str]:
+    """A data set of source npz names a readable file (``npz_source.npz_summary``); no other names one."""
+    if entry["source"] != "npz":
+        if "path" in entry:
+            return [f"config key '{key}.path' is set, but source {entry['source']} reads no file; remove it"]
+        return []
+    if "path" not in entry:
+        return [f"config key '{key}.path' is missing: source npz reads the .npz file it names"]
+    from ..data.npz_source import NpzSourceError, npz_summary
+
+    try:
+        npz_summary(entry["path"])
+    except NpzSourceError as err:
+        return [f"config key '{key}.path' = '{entry['path']}': {err}"]
+    return []
+
+
+def label_ranges(labels: Iterable[int]) -> str:
+    """Sorted labels, runs of three or more written as ranges: '0..99' (CIFAR-100), '0, 2, 5..7'."""
+    runs: list[list[int]] = []
+    for label in sorted(set(labels)):
+        if runs and label == runs[-1][-1] + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    return ", ".join(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
+
+
+def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any], key: str) -> list[str]:
+    """Whether both classes occur in the source, and whether they hold n_train + n_test
+    images (a source without a test split) or n_train training and n_test test images (one with)."""
+    counts = class_counts(entry)
+    first, second = entry["classes"]
+    absent = [c for c in (first, second) if any(c not in split for split in counts.values())]
+    if absent:
+        present = sorted(set().union(*counts.values()))
+        return [
+            f"config key '{key}.classes' = {list(entry['classes'])}: class {absent[0]} does not occur in source "
+            f"{entry['source']}"
+            + (" (in one of its splits)" if absent[0] in present else "")
+            + f"; its labels: {label_ranges(present)}"
+        ]
+    origin = {
+        part: f"'{key}.{part}'" if part in deep["datasets"][name] else f"'deep.{part}'"
+        for part in ("n_train", "n_test")
+    }
+    if "pooled" in counts:
+        held = counts["pooled"][first] + counts["pooled"][second]
+        asked = entry["n_train"] + entry["n_test"]
+        if asked <= held:
+            return []
+        return [
+            f"config key '{key}': source {entry['source']} has {held} images of classes {first} and {second} "
+            f"({counts['pooled'][first]} + {counts['pooled'][second]}) for train and test together, but n_train + "
+            f"n_test = {entry['n_train']} + {entry['n_test']} = {asked}; lower n_train / n_test (now from "
+            f"{origin['n_train']} and {origin['n_test']}) so that they sum to at most {held}"
+        ]
+    problems = []
+    for part, split in (("n_train", "train"), ("n_test", "test")):
+        held = counts[split][first] + counts[split][second]
+        if entry[part] > held:
+            problems.append(
+                f"config key '{key}': the {split} split of {entry['source']} has {held} images of classes {first} "
+                f"and {second}, but {part} = {entry[part]} (from {origin[part]}); lower it to at most {held}"
+            )
+    return problems
+
+
+def image_data_job(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
+    """The job (a plain dict, the rule's params) drawing data set ``dataset``: where its files
+    are (deep.data_root for a downloaded source, the file of an npz source, None for the
+    bundled ones, so that moving data_root reruns nothing for them), its source, classes,
+    pooling and image counts."""
+    entry = dataset_entry(deep, dataset)
+    kind = SOURCES[entry["source"]].kind
+    root = entry["path"] if kind == NPZ else deep["data_root"] if kind == TORCHVISION else None
+    return {"root": root, **{key: entry[key] for key in ("source", "classes", "pool", "n_train", "n_test")}}

@@ -1,0 +1,111 @@
+"""A training job as the engine reads it: the plain dict an experiment writes into a rule's
+params (``TrainingJob.from_dict``), holding every setting that changes a table and nothing
+that does not (the device, threads, checkpoint interval and CPU limit are run options,
+``run.RunOptions``).
+
+* ``network``: which network (a name of the registry, with its factory's kwargs), the config
+  key that holds it (named in messages) and how its initial weights are seeded: ``init``
+  'seed' draws them from the job's seed, 'deep' from Figures 3-4's own stream
+  (``rng_stream(seed, "deep-init", d)``, which their tables have always used).
+* SGD: ``lr`` (Figure 3's CNN matches its lr to the FC net's with ``lr_match``, Section 4.2),
+  ``batch_size``, ``max_step``, ``steps_per_decade`` (the logged steps), ``dtype``,
+  ``allow_tf32``, ``loss`` and heavy-ball ``momentum`` (``core.losses``).
+* The models beside the network: ``linear``, the linear model of Section 4.1 with coefficients
+  from the infinite-width ``recursion`` of an FC net or CNN, or ``fit`` to the network's own
+  empirical NTK on ``points`` seeded training inputs over ``initialisations`` draws;
+  ``linearise``, the linearised network; ``exact_kernel``, the infinite-width kernel model
+  (``networks.catalogue.exact_kernel_of``); ``movement``, the kernel movement at ``steps`` on
+  the first ``points`` inputs of the fit's subset.
+* ``keys``: the config keys a message names (``lr``, ``max_step``, ``max_cpu_hours``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..core.metrics import logged_steps
+from ..core.seeds import rng_stream
+from ..networks.registry import ModelSpec
+
+INITS = ("seed", "deep")
+COEFFICIENTS = ("recursion", "fit")
+
+
+@dataclass(frozen=True)
+class NetworkEntry:
+    name: str
+    network: str
+    kwargs: Mapping[str, Any]
+    key: str
+    init: str = "seed"
+
+    def spec(self) -> ModelSpec:
+        return ModelSpec(self.name, self.network, dict(self.kwargs), key=self.key)
+
+    def init_seed(self, seed: int, input_shape: tuple[int, ...]) -> int:
+        """The seed of the trained network's initial weights."""
+        if self.init == "deep":
+            return int(rng_stream(seed, "deep-init", math.prod(input_shape)).integers(2**62))
+        return int(seed)
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    dataset: str
+    seed: int
+    network: NetworkEntry
+    lr: float
+    batch_size: int
+    max_step: int
+    steps_per_decade: int
+    dtype: str
+    linear: Mapping[str, Any]
+    allow_tf32: bool = False
+    loss: str = "mse"
+    momentum: float = 0.0
+    lr_match: Mapping[str, Any] | None = None
+    linearise: bool = False
+    exact_kernel: Mapping[str, Any] | None = None
+    movement: Mapping[str, Any] | None = None
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.lr > 0.0:
+            raise ValueError(f"the learning rate must be > 0, got {self.lr}")
+        if self.batch_size < 1 or self.max_step < 1 or self.steps_per_decade < 1:
+            raise ValueError(
+                f"batch_size, max_step and steps_per_decade must be >= 1, got {self.batch_size}, "
+                f"{self.max_step}, {self.steps_per_decade}"
+            )
+        if self.network.init not in INITS:
+            raise ValueError(f"network init {self.network.init!r}; allowed: {', '.join(INITS)}")
+        if self.linear.get("coefficients") not in COEFFICIENTS:
+            raise ValueError(f"linear model coefficients {self.linear!r}; allowed: {', '.join(COEFFICIENTS)}")
+
+    @classmethod
+    def from_dict(cls, job: Mapping[str, Any]) -> TrainingJob:
+        values = dict(job)
+        values["network"] = NetworkEntry(**values["network"])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def logged_steps(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in logged_steps(self.max_step, self.steps_per_decade))
+
+    @property
+    def movement_steps(self) -> tuple[int, ...]:
+        return tuple(sorted(int(s) for s in self.movement["steps"])) if self.movement else ()
+
+    @property
+    def fits_kernel(self) -> bool:
+        return self.linear["coefficients"] == "fit"
+
+    def key(self, name: str) -> str:
+        """The config key of a setting, for messages ('lr' -> 'models.networks.fc.lr')."""
+        return self.keys.get(name, name)

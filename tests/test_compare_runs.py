@@ -1,0 +1,56 @@
+"""benchmarks/compare_runs.py, the old-against-new comparison of result tables: its verdicts on
+hand-made tables and the renamed result folders it maps."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+from workflow_runs import ROOT
+
+_spec = importlib.util.spec_from_file_location("compare_runs", ROOT / "benchmarks" / "compare_runs.py")
+compare_runs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare_runs)
+
+
+def _write(folder, name, frame):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return path
+
+
+def _table(loss=(0.5, 0.25), seconds=(1.0, 2.0)):
+    return pd.DataFrame({"step": [0, 1], "model": ["network", "linear"], "loss": loss, "seconds_train": seconds})
+
+
+def test_verdicts(tmp_path):
+    old = _write(tmp_path / "old", "t.parquet", _table())
+    cases = {
+        "same.parquet": (_table(seconds=(9.0, 9.0)), ("bitwise", 0.0, 0.0)),  # wall-clock columns are ignored
+        "round.parquet": (_table(loss=(0.5, 0.25 * (1 + 1e-12))), ("rounding", 0.25e-12, 1e-12)),
+    }
+    for name, (frame, (verdict, worst_abs, worst_rel)) in cases.items():
+        got = compare_runs.compare_file(old, _write(tmp_path / "new", name, frame))
+        assert (
+            got[0] == verdict and np.isclose(got[1], worst_abs, rtol=1e-3) and np.isclose(got[2], worst_rel, rtol=1e-3)
+        )
+    renamed = _table().rename(columns={"loss": "value"})
+    assert compare_runs.compare_file(old, _write(tmp_path / "new", "cols.parquet", renamed))[0] == "differs"
+    nan = _table(loss=(0.5, np.nan))
+    assert compare_runs.compare_file(old, _write(tmp_path / "new", "nan.parquet", nan))[0] == "differs"
+    labels = _table().assign(model=["network", "kernel"])
+    assert compare_runs.compare_file(old, _write(tmp_path / "new", "labels.parquet", labels))[0] == "differs"
+
+
+def test_compare_folders_maps_renamed_folders_and_fails_on_a_difference(tmp_path, capsys):
+    _write(tmp_path / "old", "models/mnist/fc_seed0_losses.parquet", _table())
+    _write(tmp_path / "old", "data/mnist/logistic_seed0_signs.parquet", _table())
+    _write(tmp_path / "new", "any_network/mnist/fc_seed0_losses.parquet", _table())
+    _write(tmp_path / "new", "any_data/mnist/logistic_seed0_signs.parquet", _table())
+    assert compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6) == 0
+    assert "2 bitwise" in capsys.readouterr().out
+    _write(tmp_path / "new", "any_data/mnist/logistic_seed0_signs.parquet", _table(loss=(0.5, 0.3)))
+    assert compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6) == 1
+    (tmp_path / "new" / "any_network" / "mnist" / "fc_seed0_losses.parquet").unlink()
+    assert compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6) == 1
+    assert "1 missing" in capsys.readouterr().out
