@@ -46,8 +46,25 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
         + [loss_rows(m, steps, "test", mean_loss(o, y_test, loss)) for m, o in outputs_of.items()],
         ignore_index=True,
     )
-    outputs = pd.concat([output_rows(m, steps, o) for m, o in outputs_of.items()], ignore_index=True)
-    discrepancy = pd.concat(
+    setup = run.setup
+    return dict(
+        losses=losses,
+        outputs=pd.concat([output_rows(m, steps, o) for m, o in outputs_of.items()], ignore_index=True),
+        discrepancy=pair_discrepancy_rows(outputs_of, steps),
+        kernel_fit=kernel_fit_row(run, data),
+        ntk_entries=ntk_entry_rows(data.X_train[setup.subset], setup.mean_kernel, setup.coefficients, run.job.seed),
+        movement=pd.DataFrame(
+            {
+                "step": np.array(list(run.logged.movement), dtype=np.int64),
+                "value": np.array(list(run.logged.movement.values()), dtype=np.float64),
+            }
+        ),
+    )
+
+
+def pair_discrepancy_rows(outputs_of: dict[str, np.ndarray], steps: np.ndarray) -> pd.DataFrame:
+    """The relative MSE of each pair of ``PAIRS`` that the run trained, per logged step."""
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -63,9 +80,13 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
         ],
         ignore_index=True,
     )
+
+
+def kernel_fit_row(run: Run, data: Dataset) -> pd.DataFrame:
+    """One row: the kernel fitted to the network's empirical NTK (coefficients, their standard
+    errors, residuals, the overlaps of the inputs), the linear model it defines, and timings."""
     fit, setup = run.setup.fit, run.setup
-    kernel_rows = data.X_train[setup.subset]
-    kernel_fit = pd.DataFrame(
+    return pd.DataFrame(
         [
             dict(
                 constant=fit.constant,
@@ -89,19 +110,6 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
                 **timing_columns(run),
             )
         ]
-    )
-    return dict(
-        losses=losses,
-        outputs=outputs,
-        discrepancy=discrepancy,
-        kernel_fit=kernel_fit,
-        ntk_entries=ntk_entry_rows(kernel_rows, setup.mean_kernel, setup.coefficients, run.job.seed),
-        movement=pd.DataFrame(
-            {
-                "step": np.array(list(run.logged.movement), dtype=np.int64),
-                "value": np.array(list(run.logged.movement.values()), dtype=np.float64),
-            }
-        ),
     )
 
 

@@ -41,63 +41,73 @@ def model_rows(fits: pd.DataFrame | None, discrepancy: pd.DataFrame | None) -> l
         ]
     rows = []
     for (dataset, net), fit in fits.groupby(["dataset", "net"], sort=True):
-        residuals = {int(s): float(v) for s, v in zip(fit["seed"], fit["residual_frobenius"])}
         overlap = float(fit["data_overlap"].mean())
-        rows.append(
+        rows.append(_fit_row(dataset, net, fit, overlap))
+        runs = discrepancy[(discrepancy["dataset"] == dataset) & (discrepancy["net"] == net)]
+        rows += _horizon_rows(dataset, net, runs, overlap)
+    return rows
+
+
+def _fit_row(dataset: str, net: str, fit: pd.DataFrame, overlap: float) -> dict:
+    """Whether the network's NTK is Section 4.1's simple kernel: the fit's residual per seed."""
+    residuals = {int(s): float(v) for s, v in zip(fit["seed"], fit["residual_frobenius"])}
+    return row(
+        FIGURE,
+        f"{net} on {dataset}: its NTK is Section 4.1's simple kernel",
+        SECTION_41,
+        CRITERIA["models_fit"],
+        f"residual {mean_sd(residuals.values(), '.3f')}"
+        + (f" ({worst_seed(residuals, '.3f')})" if len(residuals) > 1 else "")
+        + f"; mean |x·x'/d| of the data {overlap:.2f}",
+        verdict(max(residuals.values()) <= MODELS_MAX_RESIDUAL),
+        "; ".join(sorted({n for n in fit["notes"] if n})),
+    )
+
+
+def _horizon_rows(dataset: str, net: str, runs: pd.DataFrame, overlap: float) -> list[dict]:
+    """The network's agreement with each model beside it (``HORIZON_PAIRS``), in their order;
+    the linear model's note says where the gap lies when the network agrees with its
+    linearisation."""
+    last = min(int(runs["step"].max()), DEEP_STEP_LIMIT)
+    lazy = None  # whether the network agrees with its linearisation (for the linear row's note)
+    pair_rows = []
+    for other, claim, paper in reversed(HORIZON_PAIRS):
+        pair = runs[(runs["reference"] == "network") & (runs["other"] == other)]
+        if pair.empty:
+            pair_rows.append(not_run(FIGURE, f"{net} on {dataset}: {claim}", paper, CRITERIA["models_horizon"]))
+            continue
+        horizons = {int(s): first_step_above(part, DEEP_MAX_RELATIVE, last) for s, part in pair.groupby("seed")}
+        crossed = {s: h for s, h in horizons.items() if h is not None}
+        measured = (
+            f"beyond step {last:,} in every seed"
+            if not crossed
+            else "; ".join(f"seed {s}: step {h:,}" for s, h in sorted(crossed.items()))
+            + (f"; beyond {last:,} in the others" if len(crossed) < len(horizons) else "")
+        )
+        early = pair[(pair["step"] >= 1) & (pair["step"] <= last)]
+        peak = early.groupby("seed")["value"].max()
+        measured += f"; max relative MSE over steps 1..{last:,}: {mean_sd(peak.values, '.2%')}"
+        if other == "linearised":
+            lazy = not crossed
+        notes = [excess_note(early, last)]
+        if crossed and other == "linear" and lazy:
+            notes.append(
+                "the network agrees with its linearised network throughout, so the gap lies between its own NTK "
+                "at initialisation and the fitted kernel: the kernel's terms beyond constant + b x·x'/d (mean "
+                f"|x·x'/d| of the data {overlap:.2f}"
+                + (", far from Section 4.1's x·x'/d ≈ 0" if overlap > FAR_OVERLAP else "")
+                + ") and this initialisation's departure from the mean over initialisations that was fitted"
+            )
+        note = "; ".join(n for n in notes if n)
+        pair_rows.append(
             row(
                 FIGURE,
-                f"{net} on {dataset}: its NTK is Section 4.1's simple kernel",
-                SECTION_41,
-                CRITERIA["models_fit"],
-                f"residual {mean_sd(residuals.values(), '.3f')}"
-                + (f" ({worst_seed(residuals, '.3f')})" if len(residuals) > 1 else "")
-                + f"; mean |x·x'/d| of the data {overlap:.2f}",
-                verdict(max(residuals.values()) <= MODELS_MAX_RESIDUAL),
-                "; ".join(sorted({n for n in fit["notes"] if n})),
+                f"{net} on {dataset}: {claim}",
+                paper,
+                CRITERIA["models_horizon"],
+                measured,
+                verdict(not crossed),
+                note,
             )
         )
-        runs = discrepancy[(discrepancy["dataset"] == dataset) & (discrepancy["net"] == net)]
-        last = min(int(runs["step"].max()), DEEP_STEP_LIMIT)
-        lazy = None  # whether the network agrees with its linearisation (for the linear row's note)
-        pair_rows = []
-        for other, claim, paper in reversed(HORIZON_PAIRS):
-            pair = runs[(runs["reference"] == "network") & (runs["other"] == other)]
-            if pair.empty:
-                pair_rows.append(not_run(FIGURE, f"{net} on {dataset}: {claim}", paper, CRITERIA["models_horizon"]))
-                continue
-            horizons = {int(s): first_step_above(part, DEEP_MAX_RELATIVE, last) for s, part in pair.groupby("seed")}
-            crossed = {s: h for s, h in horizons.items() if h is not None}
-            measured = (
-                f"beyond step {last:,} in every seed"
-                if not crossed
-                else "; ".join(f"seed {s}: step {h:,}" for s, h in sorted(crossed.items()))
-                + (f"; beyond {last:,} in the others" if len(crossed) < len(horizons) else "")
-            )
-            early = pair[(pair["step"] >= 1) & (pair["step"] <= last)]
-            peak = early.groupby("seed")["value"].max()
-            measured += f"; max relative MSE over steps 1..{last:,}: {mean_sd(peak.values, '.2%')}"
-            if other == "linearised":
-                lazy = not crossed
-            notes = [excess_note(early, last)]
-            if crossed and other == "linear" and lazy:
-                notes.append(
-                    "the network agrees with its linearised network throughout, so the gap lies between its own NTK "
-                    "at initialisation and the fitted kernel: the kernel's terms beyond constant + b x·x'/d (mean "
-                    f"|x·x'/d| of the data {overlap:.2f}"
-                    + (", far from Section 4.1's x·x'/d ≈ 0" if overlap > FAR_OVERLAP else "")
-                    + ") and this initialisation's departure from the mean over initialisations that was fitted"
-                )
-            note = "; ".join(n for n in notes if n)
-            pair_rows.append(
-                row(
-                    FIGURE,
-                    f"{net} on {dataset}: {claim}",
-                    paper,
-                    CRITERIA["models_horizon"],
-                    measured,
-                    verdict(not crossed),
-                    note,
-                )
-            )
-        rows += reversed(pair_rows)
-    return rows
+    return list(reversed(pair_rows))
