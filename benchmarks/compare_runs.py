@@ -1,7 +1,7 @@
 """Run the workflow at two revisions on the same config and compare every table they write.
 
     python benchmarks/compare_runs.py --old <revision> [--configfile config/preview.yaml] [targets ...]
-    python benchmarks/compare_runs.py --compare OLD_RESULTS NEW_RESULTS
+    python benchmarks/compare_runs.py --compare OLD_RESULTS NEW_RESULTS [--exclude '^preview/']
 
 The first form checks the old revision out with ``git worktree`` (its own Snakefile and
 package), copies this checkout's workflow beside it, runs Snakemake in both with the same
@@ -85,8 +85,15 @@ def compare_file(old: Path, new: Path) -> tuple[str, float, float, str]:
     return ("bitwise" if worst_abs == 0.0 else "rounding"), worst_abs, worst_rel, ""
 
 
-def compare(old_root: Path, new_root: Path, rtol: float) -> int:
+def compare(old_root: Path, new_root: Path, rtol: float, exclude: str | None = None) -> int:
+    """Compare every table of ``old_root`` (less the paths matching ``exclude``, a regular
+    expression) with its counterpart in ``new_root``; print one line each and a summary."""
     files = sorted(p for p in old_root.rglob("*") if p.suffix in (".parquet", ".npz"))
+    if exclude:
+        files = [p for p in files if not re.search(exclude, str(p.relative_to(old_root)))]
+    if not files:
+        print(f"no table under {old_root} to compare")
+        return 1
     status, counts = 0, {"bitwise": 0, "rounding": 0, "differs": 0, "missing": 0}
     print(f"{'table (old path)':<80} {'verdict':<9} {'max |diff|':>11} {'max rel':>10}")
     for old in files:
@@ -135,9 +142,10 @@ def main() -> int:
     parser.add_argument("--cores", default="all")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="compare two result folders")
     parser.add_argument("--rtol", type=float, default=1e-6, help="largest relative difference counted as rounding")
+    parser.add_argument("--exclude", help="skip old tables whose path matches this regular expression")
     args = parser.parse_args()
     if args.compare:
-        return compare(*args.compare, args.rtol)
+        return compare(*args.compare, args.rtol, args.exclude)
     if not args.old:
         parser.error("give --old REVISION or --compare OLD NEW")
     old = run_revision(args.old, args.workdir / "old", args.configfile, args.targets, args.cores)

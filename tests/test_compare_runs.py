@@ -54,3 +54,11 @@ def test_compare_folders_maps_renamed_folders_and_fails_on_a_difference(tmp_path
     (tmp_path / "new" / "any_network" / "mnist" / "fc_seed0_losses.parquet").unlink()
     assert compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6) == 1
     assert "1 missing" in capsys.readouterr().out
+    assert compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6, exclude="^data/") == 1  # missing
+    _write(tmp_path / "new", "any_network/mnist/fc_seed0_losses.parquet", _table())
+    assert (
+        compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6, exclude="^data/") == 0
+    )  # the differing one skipped
+    assert (
+        compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6, exclude="^(models|data)/") == 1
+    )  # nothing compared
