@@ -42,10 +42,16 @@ RENAMED = (
 IGNORED_COLUMNS = re.compile(r"^seconds_")
 
 
+PREVIEW = "preview/"
+
+
 def new_name(relative: str) -> str:
+    """The new path of an old result file; the preview's folders (``preview/...``) moved alike."""
+    prefix = PREVIEW if relative.startswith(PREVIEW) else ""
+    rest = relative[len(prefix) :]
     for pattern, replacement in RENAMED:
-        if re.match(pattern, relative):
-            return re.sub(pattern, replacement, relative)
+        if re.match(pattern, rest):
+            return prefix + re.sub(pattern, replacement, rest)
     return relative
 
 

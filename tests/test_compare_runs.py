@@ -62,3 +62,15 @@ def test_compare_folders_maps_renamed_folders_and_fails_on_a_difference(tmp_path
     assert (
         compare_runs.compare(tmp_path / "old", tmp_path / "new", rtol=1e-6, exclude="^(models|data)/") == 1
     )  # nothing compared
+
+
+def test_new_names_of_the_renamed_folders_in_the_preview_too():
+    cases = {
+        "models/mnist/fc_seed0_losses.parquet": "any_network/mnist/fc_seed0_losses.parquet",
+        "preview/models/mnist/fc_seed0_losses.parquet": "preview/any_network/mnist/fc_seed0_losses.parquet",
+        "preview/data/digits/mse_seed0_signs.parquet": "preview/any_data/digits/mse_seed0_signs.parquet",
+        "preview/deep/data/mnist_seed1.npz": "preview/images/mnist_seed1.npz",
+        "data/teacher_d8_seed0.npz": "fig1/data_d8_seed0.npz",
+        "preview/deep/mnist/fc_seed0_losses.parquet": "preview/deep/mnist/fc_seed0_losses.parquet",
+    }
+    assert {old: compare_runs.new_name(old) for old in cases} == cases
