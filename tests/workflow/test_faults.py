@@ -185,7 +185,10 @@ FIG1_CHAIN = [
     ],
 )
 def test_a_corrupt_intermediate_is_named_and_regenerated_by_the_next_run(work, victim, kind, reader):
-    (work / "corrupt.yaml").write_text("results_dir: results/corrupt\n")
+    # a small Figure 1 (the files' roles, not their size, matter here)
+    (work / "corrupt.yaml").write_text(
+        "results_dir: results/corrupt\nfig1: {n_train: 1000, n_test: 200, max_step: 100, d_sweep: [10]}\n"
+    )
     snakemake(work, *FIG1_CHAIN, overlays=["corrupt.yaml"])
     path = work / "results" / "corrupt" / victim
     with open(path, "r+b") as fh:
