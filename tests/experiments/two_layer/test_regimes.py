@@ -172,28 +172,18 @@ def test_regime_summary_table():
     rows = []
     for activation, regime, values in (("erf", "first", [0.01, 0.02, 0.3]), ("relu", "second", [0.01, 0.02, 0.03])):
         for step, value in zip([1, 10, 100], values):
-            rows.append(
-                dict(
-                    activation=activation,
-                    regime=regime,
-                    seed=0,
-                    model="linear",
-                    step=step,
-                    metric="relative_mse",
-                    value=value,
+            for metric, metric_value in (("relative_mse", value), ("output_mse", 99.0)):
+                rows.append(
+                    dict(
+                        activation=activation,
+                        regime=regime,
+                        seed=0,
+                        model="linear",
+                        step=step,
+                        metric=metric,
+                        value=metric_value,
+                    )
                 )
-            )
-            rows.append(
-                dict(
-                    activation=activation,
-                    regime=regime,
-                    seed=0,
-                    model="linear",
-                    step=step,
-                    metric="output_mse",
-                    value=99.0,
-                )
-            )
     table = regime_summary(pd.DataFrame(rows), 0.1, {"first": 0.5, "second": 0.25, "both": 1.0})
     first = table.query("regime == 'first'").iloc[0]
     second = table.query("regime == 'second'").iloc[0]
