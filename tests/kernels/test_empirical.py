@@ -1,5 +1,6 @@
-"""The empirical NTK of any network by torch.func (earlylin.kernels.empirical) against the
-per-example autograd loop, block by block, and the kernel distance."""
+"""The empirical NTK of any network (earlylin.kernels.empirical: layer by layer, and by
+torch.func's whole Jacobian) against the per-example autograd loop, in blocks, and the kernel
+distance."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import torch
 from small_networks import SMALL, small_inputs, small_model
 
-from earlylin.kernels.empirical import empirical_ntk, kernel_distance, parameter_count
+from earlylin.kernels.empirical import empirical_ntk, jacobian_ntk, kernel_distance, parameter_count
 
 pytestmark = pytest.mark.filterwarnings("ignore:There is a performance drop")
 
@@ -30,8 +31,12 @@ def test_empirical_ntk_equals_the_per_example_autograd_loop(network):
     X = small_inputs(shape)
     expected = autograd_loop_ntk(model, X)
     assert torch.allclose(empirical_ntk(model, X), expected, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(jacobian_ntk(model, X), expected, rtol=1e-12, atol=1e-12)
     # Block by block (two rows per chunk) gives the same matrix.
-    assert torch.allclose(empirical_ntk(model, X, max_elements=2 * parameter_count(model)), expected, rtol=1e-12)
+    assert torch.allclose(jacobian_ntk(model, X, max_elements=2 * parameter_count(model)), expected, rtol=1e-12)
+    # So does a memory budget of a few hundred bytes: one pass per layer, weights in blocks of
+    # output channels.
+    assert torch.allclose(empirical_ntk(model, X, memory_bytes=8 * 2 * len(X)), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_kernel_distance():

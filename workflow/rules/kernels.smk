@@ -107,3 +107,81 @@ use rule fig5 as fig5_extra with:
             "identity_term": True,
             "title": two_layer.fig5_extra_title(config, title_size("fig5")),
         },
+
+
+# Beyond the paper: Figure 5's test for every network of models.networks (fig5_models).
+
+
+rule kernel_fit_norms:
+    """One (network, side, seed): the simple kernel fitted to the network's empirical NTK,
+    then the spectral and Frobenius norms of offdiag(Theta - K_fit) and of offdiag(Theta) on
+    fresh Gaussian inputs (1, side, side): exact up to fig5_models.dense_points, matrix-free
+    beyond."""
+    input:
+        model_file=lambda wc: network_file_input(MODELS["networks"][wc.net]["network"]),
+    output:
+        f"{RESULTS}/fig5_models/norms_{{net}}_s{{side}}_seed{{seed}}.parquet",
+    log:
+        f"{RESULTS}/logs/kernel_fit_norms/{{net}}_s{{side}}_seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/kernel_fit_norms/{{net}}_s{{side}}_seed{{seed}}.tsv"
+    conda:
+        ENV
+    threads: config["train_threads"]
+    resources:
+        gpu=GPU_JOBS,
+        mem_mb=lambda wc: 2000 + 3 * min(FIG5_MODELS["points"], FIG5_MODELS["dense_points"]) ** 2 * 8 // 2**20,
+        runtime=60,
+    params:
+        job=lambda wc: kernel_fit_norms.norms_job(config, wc.net, int(wc.side), int(wc.seed)),
+    script:
+        "../../scripts/kernel_fit_norms.py"
+
+
+rule fit_kernel_fit_slopes:
+    """The norms of every network, side and seed in one table, and their least-squares slopes
+    of log(mean over seeds) on log d per network and norm."""
+    input:
+        fig5_models_norm_files(rules.kernel_fit_norms.output[0]),
+    output:
+        norms=f"{RESULTS}/fig5_models/norms.parquet",
+        fits=f"{RESULTS}/fig5_models/fits.parquet",
+    log:
+        f"{RESULTS}/logs/fit_kernel_fit_slopes.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fit_kernel_fit_slopes.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        job={"fit": "least squares of log(mean over seeds) on log d, per network and norm"},
+    script:
+        "../../scripts/fit_kernel_fit_slopes.py"
+
+
+rule fig5_models:
+    """Figure 5 for any network: per network, the norms of the fitted kernel's residual and
+    their ratios to the NTK's own against d, with their slopes."""
+    input:
+        norms=rules.fit_kernel_fit_slopes.output.norms,
+        fits=rules.fit_kernel_fit_slopes.output.fits,
+    output:
+        pdf=f"{RESULTS}/figures/fig5_models.pdf",
+        png=report(
+            f"{RESULTS}/figures/fig5_models.png",
+            caption="../report/fig5_models.rst",
+            category="Figure 5 (beyond the paper)",
+        ),
+    log:
+        f"{RESULTS}/logs/fig5_models.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/fig5_models.tsv"
+    conda:
+        ENV
+    resources:
+        **LIGHT,
+    params:
+        job=kernel_fit_norms.figure_params(config),
+    script:
+        "../../scripts/plot_kernel_fit_norms.py"

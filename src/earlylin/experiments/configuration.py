@@ -11,12 +11,17 @@ from typing import Any
 import yaml
 
 from ..core.config import validate_config
-from . import any_data, any_network, deep
+from . import any_data, any_network, deep, kernel_fit_norms
 
 
 def cross_key_problems(config: Mapping[str, Any]) -> list[str]:
     """Every experiment's checks across keys (each a sentence naming the key, the value and the fix)."""
-    return deep.config_problems(config) + any_network.config_problems(config) + any_data.config_problems(config)
+    return (
+        deep.config_problems(config)
+        + any_network.config_problems(config)
+        + any_data.config_problems(config)
+        + kernel_fit_norms.config_problems(config)
+    )
 
 
 def check_config(config: MutableMapping[str, Any], schema: str | Path) -> None:

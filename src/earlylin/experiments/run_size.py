@@ -34,6 +34,13 @@ SIZE_KEYS: dict[str, tuple[str, ...]] = {
         "models.kernel_points",
         "models.kernel_initialisations",
     ),
+    "fig5_models": (
+        "fig5_models.networks",
+        "fig5_models.sides",
+        "fig5_models.points",
+        "fig5_models.kernel_points",
+        "fig5_models.seeds",
+    ),
     "any_data": (
         "fig_data.datasets",
         "fig_data.network",

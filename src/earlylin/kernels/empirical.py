@@ -1,12 +1,12 @@
 """The empirical NTK of any network, Theta(x, x') = <df(x)/dtheta, df(x')/dtheta> over its
 trainable parameters, and how far it moves in training (Fort et al. 2020).
 
-Per-example gradients come from ``torch.func`` (``vmap`` over ``grad`` of one input's output),
-never from a loop of backward passes. Memory stays bounded: the gradients of a chunk of rows
-are formed at once only while chunk x parameters stays under ``max_elements`` (default 2^25,
-256 MB in float64); when all rows do not fit, the Gram matrix is assembled block by block
-(each pair of row chunks), recomputing a chunk's gradients for every block it enters. The
-products J_a J_b^T are accumulated in float64.
+``empirical_ntk`` forms it layer by layer from one forward and one backward pass per chunk of
+inputs (``streaming``). ``jacobian_ntk`` is the definition by ``torch.func``: the whole
+per-example Jacobian (``vmap`` over ``grad`` of one input's output), J J^T; the tests hold the
+first to it, and the benchmark measures both. Its memory is bounded by ``max_elements``
+(chunk x parameters): when all rows do not fit, the Gram matrix is assembled block by block,
+recomputing a chunk's gradients for every block it enters (work quadratic in the chunks).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import math
 
 import torch
 from torch import nn
+
+from .streaming import DEFAULT_MEMORY_BYTES, streaming_ntk
 
 Tensor = torch.Tensor
 
@@ -45,12 +47,18 @@ def _chunks(n: int, rows: int) -> list[slice]:
     return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
 
 
-def empirical_ntk(model: nn.Module, X: Tensor, max_elements: int = _MAX_ELEMENTS) -> Tensor:
-    """Theta(X, X) of shape (n, n), float64, for a module with one output per input."""
+def empirical_ntk(model: nn.Module, X: Tensor, memory_bytes: int = DEFAULT_MEMORY_BYTES) -> Tensor:
+    """Theta(X, X) of shape (n, n), float64, for a module with one output per input, layer by
+    layer (``streaming.streaming_ntk``), keeping at most ``memory_bytes`` across a pass."""
+    return streaming_ntk(model, X, memory_bytes)
+
+
+def jacobian_ntk(model: nn.Module, X: Tensor, max_elements: int = _MAX_ELEMENTS) -> Tensor:
+    """Theta(X, X) as J J^T from torch.func's whole per-example Jacobian, float64."""
     n = X.shape[0]
     rows = max(1, min(n, max_elements // max(parameter_count(model), 1)))
     chunks = _chunks(n, rows)
-    gram = torch.empty(n, n, dtype=torch.float64)
+    gram = torch.empty(n, n, dtype=torch.float64, device=X.device)
     if len(chunks) == 1:
         J = per_example_jacobian(model, X).to(torch.float64)
         return J @ J.T

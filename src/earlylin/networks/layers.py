@@ -103,7 +103,8 @@ class _Phi(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         (z,) = ctx.saved_tensors
-        return ctx.activation.derivative(z).mul_(grad), None  # the derivative is a new tensor
+        # Out of place: under torch.func's jacrev the incoming gradient is batched and z is not.
+        return grad * ctx.activation.derivative(z), None
 
     @staticmethod
     def jvp(ctx: Any, z_tangent: Tensor, _activation_tangent: Any) -> Tensor:

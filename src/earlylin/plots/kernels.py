@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..scorecard.criteria import FIG5_PAPER
-from .style import log_log, mean_band, plain_log_ticks, seeds_note, set_style, suptitle
+from .style import log_log, mean_errorbars, plain_log_ticks, seeds_note, set_style, suptitle
 
 KERNEL_LABELS = {
     "theta1": "Θ1(W(0)) − Θlin1",
@@ -92,20 +92,8 @@ def _norm_series(
 ) -> None:
     """One norm's mean over seeds per d (error bars: min-max) and its fitted line; hollow
     markers and a dashed line for the kernel with the diagonal gap c I added."""
-    stats = mean_band(norms, "d", norm)
     colour = NORM_COLORS[norm]
-    ax.errorbar(
-        stats.index,
-        stats["mean"],
-        yerr=[stats["mean"] - stats["lo"], stats["hi"] - stats["mean"]],
-        fmt="o",
-        ms=6,
-        color=colour,
-        mfc="none" if with_identity else colour,
-        mec=colour,
-        capsize=2,
-        lw=1,
-    )
+    stats = mean_errorbars(ax, norms, "d", norm, color=colour, hollow=with_identity)
     d_grid = np.geomspace(stats.index.min(), stats.index.max(), 50)
     seeds_sd = f"; sd over seeds {spread[norm]:.3f}" if norm in spread else ""
     suffix = " with + c·I" if with_identity else ""

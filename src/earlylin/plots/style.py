@@ -93,6 +93,25 @@ def mean_band(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return out.sort_index()
 
 
+def mean_errorbars(ax: plt.Axes, df: pd.DataFrame, x: str, y: str, *, color, hollow: bool = False, ms: float = 6):
+    """The mean over seeds of ``y`` per ``x`` as markers with min-max error bars; the
+    ``mean_band`` table."""
+    stats = mean_band(df, x, y)
+    ax.errorbar(
+        stats.index,
+        stats["mean"],
+        yerr=[stats["mean"] - stats["lo"], stats["hi"] - stats["mean"]],
+        fmt="o",
+        ms=ms,
+        color=color,
+        mfc="none" if hollow else color,
+        mec=color,
+        capsize=2,
+        lw=1,
+    )
+    return stats
+
+
 def plot_mean_band(
     ax: plt.Axes,
     df: pd.DataFrame,

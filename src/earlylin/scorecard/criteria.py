@@ -48,7 +48,7 @@ from __future__ import annotations
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
 COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
-GROUPS = ("fig1", "fig2", "regimes", "deep", "any_network", "any_data", "fig5", "horizon", "width")
+GROUPS = ("fig1", "fig2", "regimes", "deep", "any_network", "any_data", "fig5", "fig5_models", "horizon", "width")
 
 FIG1_STEP_LIMIT = 1000
 FIG1_LOSS_TOLERANCE = 0.01
@@ -84,6 +84,8 @@ CRITERIA = {
     f"long as the real-trained network stays within {DEEP_MAX_RELATIVE:.0%} of its linear model (steps 1..the run's "
     f"last, ≤ {DEEP_STEP_LIMIT:,}), every seed",
     "fig5": f"|slope − paper| ≤ {FIG5_TOLERANCE} (slope: mean over seeds of the per-seed least-squares fits)",
+    "fig5_models": "least-squares slope of log ‖offdiag(Θ − K_fit)‖₂ (mean over seeds) on log d below 0 by more than "
+    "2 standard errors of the slope (K_fit: the simple kernel fitted to the network's own NTK)",
     "corollary": "T_agree ≥ T_lin for every (η, d, seed, split, threshold) that starts at or below the threshold "
     "(unreached: beyond the window)",
     "horizon_slope": f"slope of log(η T_agree) on log(d ln d), training points, mean over seeds ≥ {HORIZON_MIN_SLOPE} "

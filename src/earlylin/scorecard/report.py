@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..experiments.run_size import PAPER
-from . import any_data, any_network, paper, scales
+from . import any_data, any_network, kernel_fit, paper, scales
 from .criteria import COLUMNS, FAILS, HOLDS, NOT_RUN
 
 
@@ -35,6 +35,7 @@ def claim_rows(tables: Mapping[str, pd.DataFrame | None], job: Mapping[str, Any]
             table("any_data_discrepancy"), table("any_data_signs"), table("any_data_outputs")
         ),
         "fig5": paper.fig5_rows(table("fits"), job["fig5_activation"], table("fig5_seed_fits")),
+        "fig5_models": kernel_fit.kernel_fit_rows(table("fig5_models_norms"), table("fig5_models_fits")),
         "horizon": scales.horizon_rows(table("horizons"), table("horizon_fits")),
         "width": scales.width_rows(table("width"), table("width_fits")),
     }

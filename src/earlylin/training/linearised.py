@@ -10,7 +10,8 @@ delta = theta - theta_0, delta_0 = 0. Nothing forms the Jacobian: outputs are on
 Jacobian-vector product (``torch.func.jvp``, forward mode, tangent delta) and the gradient of
 L_B = (1/2|B|) sum_B (f_lin(x) - y)^2 with respect to delta is J_B^T r / |B|, one
 vector-Jacobian product (``torch.func.vjp``) at theta_0 with r = f_lin(x_B) - y_B (for another
-loss, r = l'(f_lin(x_B), y_B)).
+loss, r = l'(f_lin(x_B), y_B)). A step runs the network's forward pass once: the vjp is taken of
+the function that returns the jvp's primal, with the tangent as its auxiliary output.
 """
 
 from __future__ import annotations
@@ -51,9 +52,15 @@ class LinearisedNetwork:
     def gradient(self, x: Tensor, y: Tensor) -> dict[str, Tensor]:
         """d/d delta of (1/|B|) sum_B l(J delta, y): J_B^T l'(J_B delta, y_B) / |B| (for the
         half square loss J_B^T (J_B delta - y_B) / |B|)."""
+        at = self._at(x)
+
+        def primal_and_tangent(params: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+            return torch.func.jvp(at, (params,), (self.delta,))
+
+        # One forward pass carries the primal and the tangent J_B delta; the pullback of its
+        # primal is J_B^T (no second forward pass for the vjp).
         with torch.no_grad():
-            _, tangent = torch.func.jvp(self._at(x), (self.initial,), (self.delta,))
-            _, pullback = torch.func.vjp(self._at(x), self.initial)
+            _, pullback, tangent = torch.func.vjp(primal_and_tangent, self.initial, has_aux=True)
             (grad,) = pullback(loss_derivative(tangent, y, self.loss) / x.shape[0])
         return grad
 

@@ -24,6 +24,10 @@ def scorecard_inputs():
             any_data_discrepancy=data["discrepancy"], any_data_signs=data["signs"], any_data_outputs=data["outputs"]
         ),
         "fig5": dict(fits=rules.fit_ntk_slopes.output.fits, fig5_seed_fits=rules.fit_ntk_slopes.output.seed_fits),
+        "fig5_models": dict(
+            fig5_models_norms=rules.fit_kernel_fit_slopes.output.norms,
+            fig5_models_fits=rules.fit_kernel_fit_slopes.output.fits,
+        ),
         "horizon": dict(horizons=rules.horizon_summary.output.horizons, horizon_fits=rules.horizon_summary.output.fits),
         "width": dict(width=rules.width_summary.output.table, width_fits=rules.width_summary.output.fits),
     }
