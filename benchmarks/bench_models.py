@@ -8,14 +8,16 @@ One line per built-in network at the paper's sizes on 7x7 MNIST-shaped inputs (F
 CNN 4 x 128 channels, the residual CNN, the standard-parameterisation FC), random inputs:
 
 * ntk: ``kernels.empirical.empirical_ntk`` on ``--points`` inputs;
-* floor: what any method must do, measured in the same run: one forward and backward pass of
-  the whole batch (the work of the per-example backward passes, batched) plus the product
-  J J^T as one matrix product of the same shape;
+* floor: what any method that forms the Jacobian J must do, measured in the same run: one
+  forward and backward pass of the whole batch (the work of the per-example backward passes,
+  batched) plus the product J J^T as one matrix product of the same shape. The layer-by-layer
+  NTK forms no J: for dense layers it falls far below this floor (``bench_ntk.py`` measures it
+  against its own);
 * loop: the per-example autograd loop a user would write (``autograd_loop_ntk`` here), and
   its ratio to torch.func;
 * step: one network SGD step on a batch of ``--batch`` (``training.predictors.NetworkPredictor``)
   and one linearised-network step (``training.linearised.LinearisedNetwork.sgd_step``), and
-  their ratio (the target: at most 2.5).
+  their ratio (the target: at most 2).
 """
 
 from __future__ import annotations

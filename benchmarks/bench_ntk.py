@@ -4,11 +4,14 @@ the Jacobian contraction of PyTorch's NTK tutorial and against each peer library
 
     python benchmarks/bench_ntk.py --threads 2
     python benchmarks/bench_ntk.py --device cuda --points 200 1000
+    python benchmarks/bench_ntk.py --threads 2 --networks --matrix-free 10000
 
 One line per network and N on 3 x 32 x 32 random inputs, float32: the paper's FC 4 x 512 and
 CNN 4 x 128 (circular padding), the residual CNN, and torchvision's ResNet-18 with GroupNorm:
 
-* ntk: ``kernels.empirical.empirical_ntk`` (layer by layer, ``kernels.streaming``);
+* ntk: ``kernels.empirical.empirical_ntk`` (layer by layer, ``kernels.streaming``), its plan
+  (which rule reads each parameter, checked against torch.func) made by the error check's call
+  before: its own time, which a module's first call adds, is printed on the line;
 * floor: what this method cannot avoid, each part timed alone in the same run on tensors of the
   same shapes: one forward and backward pass per chunk (the backward pass to the inputs: every
   layer's output gradient, no batched weight gradient), the per-example gradients of the layers
@@ -22,7 +25,9 @@ CNN 4 x 128 (circular padding), the residual CNN, and torchvision's ResNet-18 wi
   the speed-up of ntk over each and each one's relative error (Frobenius) against the float64
   Jacobian of a subset of ``--check`` inputs. A method whose estimated time (from its time at the
   smaller N) or Jacobian (N x P floats) is over ``--max-seconds`` / ``--max-gib`` is skipped and
-  says so.
+  says so;
+* with ``--matrix-free N``: the FC net's kernel-fit residual norms at N inputs without forming
+  Theta (``kernels.matrix_free.residual_norms``), timed.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from torch import nn
 
 from earlylin.kernels import layer_rules as rules
 from earlylin.kernels.empirical import empirical_ntk, jacobian_ntk, parameter_count
-from earlylin.kernels.streaming import plan_ntk
+from earlylin.kernels.streaming import _checked_plan, describe_plan, plan_ntk
 from earlylin.networks.layers import NTKConv2d, NTKLinear
 from earlylin.networks.registry import ModelSpec, build_model
 
@@ -235,22 +240,49 @@ def floor_seconds(model: nn.Module, X: torch.Tensor, device: torch.device) -> di
     return parts
 
 
+def matrix_free_line(n: int, device: torch.device, probes: int) -> str:
+    """The FC net 4 x 512 on n Gaussian inputs of d = 256: the simple kernel fitted on 200 inputs
+    over 2 initialisations (float64), then the Lanczos and Hutchinson norms of offdiag(Theta -
+    K_fit) and offdiag(Theta) without forming Theta, timed (float32)."""
+    from earlylin.kernels.fit import fit_simple_kernel
+    from earlylin.kernels.matrix_free import residual_norms
+
+    spec = ModelSpec("fc", "fc", {"depth": 4, "width": 512})
+    generator = torch.Generator().manual_seed(1)
+    fit_inputs = torch.randn(200, 256, generator=generator, dtype=torch.float64)
+    kernels = [empirical_ntk(build_model(spec, (256,), s, torch.float64), fit_inputs).numpy() for s in (0, 1)]
+    coefficients = fit_simple_kernel(fit_inputs.numpy(), kernels).coefficients()
+    model = build_model(spec, (256,), 0, torch.float32).to(device)
+    X = torch.randn(n, 256, generator=generator).to(device)
+    seconds, norms = timed(lambda: residual_norms(model, X, coefficients, probes=probes), device)
+    return (
+        f"matrix-free, fc 4 x 512, N = {n:,}, d = 256: {seconds:.1f} s for {norms.products} products Theta v; "
+        f"||offdiag(Theta - K_fit)||_2 = {norms.residual.spectral:.4g} (ratio {norms.spectral_ratio:.3f}), "
+        f"||.||_F = {norms.residual.frobenius.value:.4g} ± {norms.residual.frobenius.stderr:.2g} "
+        f"(ratio {norms.frobenius_ratio:.3f}, {probes} probes)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads on the CPU (0: torch's default)")
     parser.add_argument("--points", type=int, nargs="+", default=[200, 1000])
-    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
+    parser.add_argument("--networks", nargs="*", default=list(NETWORKS), choices=NETWORKS)
     parser.add_argument("--check", type=int, default=24, help="inputs of the float64 error check")
     parser.add_argument("--max-seconds", type=float, default=900.0)
     parser.add_argument("--max-gib", type=float, default=8.0)
     parser.add_argument("--methods", nargs="+", default=["old", "tutorial", "backpack", "opacus"])
+    parser.add_argument("--matrix-free", type=int, default=0, help="N of the matrix-free line (0: none)")
+    parser.add_argument("--probes", type=int, default=30)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     print(f"# bench_ntk on {name}, torch {torch.__version__}, float32, inputs {SHAPE}")
+    if args.matrix_free:
+        print(matrix_free_line(args.matrix_free, device, args.probes), flush=True)
     methods = {"old": jacobian_ntk, "tutorial": tutorial_ntk, "backpack": backpack_ntk, "opacus": opacus_ntk}
     for network in args.networks:
         model = build(network, torch.float32).to(device)
@@ -278,12 +310,15 @@ def main() -> None:
             X = X_all[:n]
             with PeakMemory(device) as memory:
                 seconds, _ = timed(lambda model=model, X=X: empirical_ntk(model, X), device)
+            plan_seconds, plan = timed(lambda model=model, X=X: _checked_plan(model, X), device)
+            passes = describe_plan(model, X)[0]["passes"]
             parts = floor_seconds(model, X, device)
             floor = sum(parts.values())
             line = (
                 f"{network}, N = {n}: P = {P:,}, ntk {seconds:.3f} s, floor {floor:.3f} s "
                 f"({', '.join(f'{k} {v:.3f}' for k, v in parts.items())}), ntk/floor {seconds / floor:.2f}, "
-                f"peak {memory.peak:.2f} GiB, error {errors['ntk']:.1e}"
+                f"peak {memory.peak:.2f} GiB, error {errors['ntk']:.1e}; {plan.rows(n)} inputs a chunk, {passes} "
+                f"pass(es); the first call per module adds the rules' check, {plan_seconds:.3f} s"
             )
             print(line, flush=True)
             for method in args.methods:

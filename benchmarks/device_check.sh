@@ -2,7 +2,7 @@
 # The one prepared check for a machine with a GPU (run by hand there, never by the tests):
 # the CUDA-dependent tests, then the engine's steps at the paper's scale and the empirical NTK
 # and linearised step against their floors. Writes its log to $OUT/device_check.log when OUT
-# is set. About 8 minutes in all.
+# is set. At most 12 minutes (the sum of its steps' timeouts).
 #
 #     bash benchmarks/device_check.sh
 set -euo pipefail
@@ -18,4 +18,6 @@ log="${OUT:-/tmp}/device_check.log"
   timeout 180 python3 benchmarks/bench_engine.py --device cuda --steps 100
   echo "== empirical NTK and linearised-network step against their floors"
   timeout 120 python3 benchmarks/bench_models.py --device cuda --points 512 --repeats 5
+  echo "== the empirical NTK layer by layer against its floor and the torch.func Jacobian, N = 200 and 1,000"
+  timeout 240 python3 benchmarks/bench_ntk.py --device cuda --points 200 1000 --methods old tutorial --max-seconds 60
 } 2>&1 | tee "$log"

@@ -266,7 +266,7 @@ def test_an_embedding_with_a_padding_row():
     _assert_equal_to_jacobian(model, X)
 
 
-@pytest.mark.parametrize("memory_bytes", [8 * 6 * 4, 8 * 6 * 64, 1 << 30])
+@pytest.mark.parametrize("memory_bytes", [8 * 6 * 4, 8 * 6 * 64, 1 << 30, None])
 def test_any_memory_budget_gives_the_same_kernel(memory_bytes):
     """One pass for all, one per layer, or weights in blocks of output channels."""
     model = _convolutions()
@@ -338,3 +338,32 @@ def test_a_layer_on_a_branch_the_inputs_do_not_reach():
     X = _inputs((6,))
     assert _forms(model, X)["project.weight"] != "torch.func"
     _assert_equal_to_jacobian(model, X)
+
+
+def test_a_module_is_checked_once_while_nothing_the_check_reads_changes(monkeypatch):
+    from earlylin.kernels import streaming
+
+    checks = []
+    real = streaming._checked_plan
+    monkeypatch.setattr(streaming, "_checked_plan", lambda model, X: checks.append(1) or real(model, X))
+    model = BatchNormEval().double()
+    X = _inputs((2, 6, 6))
+    empirical_ntk(model, X)
+    with torch.no_grad():
+        model.conv.weight.mul_(2.0)  # new values: the same plan
+    _assert_equal_to_jacobian(model, X)
+    assert len(checks) == 1
+    model.conv.bias.requires_grad_(False)  # fewer parameters: checked again
+    _assert_equal_to_jacobian(model, X)
+    empirical_ntk(model, X[:4])  # another N, same shape: the same plan
+    assert len(checks) == 2
+
+
+def test_the_default_budget_is_a_quarter_of_the_available_memory(monkeypatch):
+    from earlylin.kernels import streaming
+
+    assert streaming._available_host_memory() > 0
+    monkeypatch.setattr(streaming, "_available_host_memory", lambda: 8 << 30)
+    assert streaming.memory_budget(torch.device("cpu")) == 2 << 30
+    monkeypatch.setattr(streaming, "_available_host_memory", lambda: 1 << 20)
+    assert streaming.memory_budget(torch.device("cpu")) == 1 << 28  # at least 256 MiB

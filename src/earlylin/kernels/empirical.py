@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from .streaming import DEFAULT_MEMORY_BYTES, streaming_ntk
+from .streaming import streaming_ntk
 
 Tensor = torch.Tensor
 
@@ -47,9 +47,10 @@ def _chunks(n: int, rows: int) -> list[slice]:
     return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
 
 
-def empirical_ntk(model: nn.Module, X: Tensor, memory_bytes: int = DEFAULT_MEMORY_BYTES) -> Tensor:
+def empirical_ntk(model: nn.Module, X: Tensor, memory_bytes: int | None = None) -> Tensor:
     """Theta(X, X) of shape (n, n), float64, for a module with one output per input, layer by
-    layer (``streaming.streaming_ntk``), keeping at most ``memory_bytes`` across a pass."""
+    layer (``streaming.streaming_ntk``), keeping at most ``memory_bytes`` across a pass
+    (default: a quarter of the available memory, ``streaming.memory_budget``)."""
     return streaming_ntk(model, X, memory_bytes)
 
 

@@ -19,7 +19,8 @@ custom ``autograd.Function``) or that no rule covers is differentiated by ``torc
 (``vmap`` over ``grad``) for that parameter alone.
 
 Memory: what is kept for all N inputs (the per-example gradients of the Jacobian form, the
-factors of the factor form) is split into passes of at most ``memory_bytes``; a weight larger
+factors of the factor form) is split into passes of at most ``memory_bytes`` (default: a
+quarter of the available memory, ``memory_budget``); a weight larger
 than that is split into blocks of output channels. Each pass runs every chunk once; no chunk is
 recomputed for another block of Theta.
 
@@ -32,6 +33,8 @@ float32 rounding of the gradients themselves, ~1e-6).
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -44,7 +47,31 @@ from . import layer_rules as rules
 
 Tensor = torch.Tensor
 
-DEFAULT_MEMORY_BYTES = 1 << 30  # kept across a pass: per-example gradients and factors for all inputs
+# Kept across a pass (per-example gradients and factors for all inputs), by default: a quarter of
+# the memory available when the NTK is formed (a GPU's free memory), between 256 MiB and 16 GiB.
+_MIN_BUDGET, _MAX_BUDGET = 1 << 28, 1 << 34
+
+
+def memory_budget(device: torch.device) -> int:
+    """The default ``memory_bytes``: a quarter of the available memory, clamped."""
+    if device.type == "cuda":
+        available = torch.cuda.mem_get_info(device)[0]
+    else:
+        available = _available_host_memory()
+    return int(min(_MAX_BUDGET, max(_MIN_BUDGET, available // 4)))
+
+
+def _available_host_memory() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2  # no /proc: half the memory
+
+
 _CHUNK_ELEMENTS = 1 << 25  # a chunk's largest per-example gradient, rows x parameters
 _MAX_CHUNK = 256
 _CHUNK_ACTIVATIONS = 1 << 22
@@ -208,7 +235,6 @@ def _run_chunk(
     to_inputs = parameters is None and x.is_floating_point()
     if to_inputs:
         x = x.detach().requires_grad_(True)
-    if to_inputs:
         targets = [x, *off_input]
     else:
         targets = list(parameters or _watched_parameters(watched))
@@ -240,7 +266,9 @@ def _rule_gradient(capture: _Capture, key: int, unit: _Unit, channels: slice | N
     if calls:
         return rules.MatmulFactors.join(calls).per_example(channels)
     grads = capture.gradients.get(key)
-    return None if not grads else torch.stack(grads).sum(0)
+    if not grads:
+        return None
+    return grads[0] if len(grads) == 1 else torch.stack(grads).sum(0)
 
 
 @dataclass
@@ -264,8 +292,32 @@ class Plan:
         )
 
 
+# The plan of a module, while its parameters (identity, shape, dtype, trainable), its modules'
+# train/eval modes and the input shape, dtype and device stay the same: a network whose NTK is
+# measured at several steps (the kernel movement) is checked once. Weak keys: a plan never
+# keeps its module alive.
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan_key(model: nn.Module, X: Tensor) -> tuple:
+    parameters = tuple((name, id(p), tuple(p.shape), p.dtype, p.requires_grad) for name, p in model.named_parameters())
+    modes = tuple(m.training for m in model.modules())
+    return parameters, modes, tuple(X.shape[1:]), X.dtype, X.device
+
+
 def plan_ntk(model: nn.Module, X: Tensor) -> Plan:
-    """Each unit's rule, checked against torch.func on the first inputs; the rest fall back."""
+    """Each unit's rule, checked against torch.func on the first inputs; the rest fall back
+    (kept for the module while nothing the check depends on changes)."""
+    key = _plan_key(model, X)
+    cached = _PLANS.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    plan = _checked_plan(model, X)
+    _PLANS[model] = (key, plan)
+    return plan
+
+
+def _checked_plan(model: nn.Module, X: Tensor) -> Plan:
     units = _trainable(model)
     probe = X[: min(_PROBE_ROWS, X.shape[0])]
     watched = {id(u.parameter): [(u, None)] for u in units}
@@ -399,12 +451,13 @@ def _add_gram(G: Tensor, theta: Tensor, columns: int = _SUM_COLUMNS) -> None:
 
 
 @torch.no_grad()  # only the chunks' own passes record a graph (``_run_chunk``)
-def streaming_ntk(model: nn.Module, X: Tensor, memory_bytes: int = DEFAULT_MEMORY_BYTES) -> Tensor:
-    """Theta(X, X), (n, n) in float64, for a module with one output per input."""
+def streaming_ntk(model: nn.Module, X: Tensor, memory_bytes: int | None = None) -> Tensor:
+    """Theta(X, X), (n, n) in float64, for a module with one output per input; ``memory_bytes``
+    kept across a pass (default ``memory_budget``)."""
     n = X.shape[0]
     theta = torch.zeros(n, n, dtype=torch.float64, device=X.device)
     plan = plan_ntk(model, X)
-    budget = max(1, memory_bytes // X.element_size())
+    budget = max(1, (memory_bytes or memory_budget(X.device)) // X.element_size())
     rows = plan.rows(n)
     for pieces in _passes(_pieces(plan.units, n, budget), n, budget):
         _run_pass(model, X, pieces, rows, theta)
@@ -440,7 +493,7 @@ def ntk_diagonal(model: nn.Module, X: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def describe_plan(model: nn.Module, X: Tensor, memory_bytes: int = DEFAULT_MEMORY_BYTES) -> list[dict]:
+def describe_plan(model: nn.Module, X: Tensor, memory_bytes: int | None = None) -> list[dict]:
     """How each parameter's block of Theta is formed (benchmark and logs)."""
     units = plan_ntk(model, X).units
     rows = []
@@ -453,7 +506,7 @@ def describe_plan(model: nn.Module, X: Tensor, memory_bytes: int = DEFAULT_MEMOR
             else ("factors" if unit.factors else "gradients")
         )
         rows.append({"parameter": unit.name, "size": unit.parameter.numel(), "rule": unit.kind, "form": form})
-    budget = max(1, memory_bytes // X.element_size())
+    budget = max(1, (memory_bytes or memory_budget(X.device)) // X.element_size())
     passes = _passes(_pieces(units, X.shape[0], budget), X.shape[0], budget)
     for row in rows:
         row["passes"] = len(passes)
