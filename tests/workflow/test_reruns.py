@@ -42,8 +42,13 @@ MODELS_ONE = {"train_any_network": 1, **MODELS}
 DATA = {"fig_data": 1, "scorecard": 1, "figures": 1}
 DATA_TRAIN = {"train_any_data": 10, **DATA}
 DATA_MNIST = {"train_any_data": 5, **DATA}
+# fig5_models in the preview: fc and resnet at sides 4, 6, 8, one seed
+FIG5M = {"fit_kernel_fit_slopes": 1, "fig5_models": 1, "scorecard": 1, "figures": 1}
+FIG5M_ALL = {"kernel_fit_norms": 6, **FIG5M}
+FIG5M_ONE = {"kernel_fit_norms": 3, **FIG5M}  # one network's three sides
 # the preview's fc is both a fig_models network and fig_data's network
 FC = {**MODELS_ONE, **DATA_TRAIN}
+FC_ALL = {**FC, **FIG5M_ONE}  # its factory or kwargs: fig5_models too (not its learning rate)
 NOTHING: dict[str, int] = {}
 
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
@@ -146,15 +151,15 @@ CASES = {
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
     "models.datasets": (["mnist01_14x14"], MODELS_TRAIN),
-    "models.networks.fc.network": ("fc_standard", FC),
-    "models.networks.fc.kwargs.depth": (3, FC),
-    "models.networks.fc.kwargs.width": (64, FC),
+    "models.networks.fc.network": ("fc_standard", FC_ALL),
+    "models.networks.fc.kwargs.depth": (3, FC_ALL),
+    "models.networks.fc.kwargs.width": (64, FC_ALL),
     "models.networks.fc.lr": (0.5, FC),
     # the same factory by its import path: another network string, so its job reruns
-    "models.networks.resnet.network": ("earlylin.networks.builtin:residual_cnn", MODELS_ONE),
-    "models.networks.resnet.kwargs.blocks": (2, MODELS_ONE),
-    "models.networks.resnet.kwargs.channels": (4, MODELS_ONE),
-    "models.networks.resnet.kwargs.activation": ("erf", MODELS_ONE),
+    "models.networks.resnet.network": ("earlylin.networks.builtin:residual_cnn", {**MODELS_ONE, **FIG5M_ONE}),
+    "models.networks.resnet.kwargs.blocks": (2, {**MODELS_ONE, **FIG5M_ONE}),
+    "models.networks.resnet.kwargs.channels": (4, {**MODELS_ONE, **FIG5M_ONE}),
+    "models.networks.resnet.kwargs.activation": ("erf", {**MODELS_ONE, **FIG5M_ONE}),
     "models.networks.resnet.lr": (0.5, MODELS_ONE),
     # defined in config.yaml, not trained by the preview (models.train)
     "models.networks.cnn.network": ("residual_cnn", NOTHING),
@@ -226,6 +231,16 @@ CASES = {
     "scales.width.lr": (0.5, {"width_run": 6, **WIDTH}),
     "scales.width.steps": ([1], {"width_run": 6, **WIDTH}),
     "scales.width.seeds": ([0, 1], {"scales_data": 2, "width_run": 6, **WIDTH}),
+    "fig5_models.networks": (["fc"], FIG5M),
+    "fig5_models.sides": ([4, 6], FIG5M),
+    "fig5_models.points": (200, FIG5M_ALL),
+    "fig5_models.dense_points": (100, FIG5M_ALL),  # n = 300 > 100: matrix-free norms
+    "fig5_models.kernel_points": (40, FIG5M_ALL),
+    "fig5_models.kernel_initialisations": (3, FIG5M_ALL),
+    "fig5_models.probes": (10, NOTHING),  # the preview's norms are exact (n <= dense_points)
+    "fig5_models.tolerance": (1.0e-4, NOTHING),
+    "fig5_models.seeds": ([0, 1], {"kernel_fit_norms": 6, **FIG5M}),
+    "fig5_models.dtype": ("float32", FIG5M_ALL),
     "scorecard.skip": (["deep"], {"scorecard": 1, "figures": 1}),
 }
 # Keys whose change moves every output (a new results folder), checked apart.

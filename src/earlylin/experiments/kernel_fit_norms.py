@@ -34,16 +34,18 @@ NORM_COLUMNS = ("spectral", "frobenius", "spectral_ratio", "frobenius_ratio")
 def norms_job(config: Mapping[str, Any], name: str, side: int, seed: int) -> dict[str, Any]:
     """The job (a plain dict, the rule's params) of network ``name`` at inputs (1, side, side)."""
     section = config["fig5_models"]
+    points, dense = int(section["points"]), int(section["dense_points"])
+    matrix_free = points > dense  # probes and tolerance change only matrix-free norms
     return {
         "network": network_entry(config, name),
         "side": int(side),
         "seed": int(seed),
-        "points": int(section["points"]),
-        "dense_points": int(section["dense_points"]),
+        "points": points,
+        "dense_points": dense if matrix_free else points,
         "kernel_points": int(section["kernel_points"]),
         "kernel_initialisations": int(section["kernel_initialisations"]),
-        "probes": int(section["probes"]),
-        "tolerance": float(section["tolerance"]),
+        "probes": int(section["probes"]) if matrix_free else None,
+        "tolerance": float(section["tolerance"]) if matrix_free else None,
         "dtype": section["dtype"],
     }
 
