@@ -226,6 +226,7 @@ GPU_RULES = {
     "train_any_network",
     "train_any_data",
     "ntk_norms",
+    "kernel_fit_norms",
     "horizon_run",
     "width_run",
 }
