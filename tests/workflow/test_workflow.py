@@ -17,7 +17,7 @@ pytestmark = pytest.mark.workflow
 
 def test_preview_renders_figure_from_tables(workdir):
     out = workdir / "results" / "preview"
-    for name in ("fig1", "fig2", "fig_regimes", "fig3", "fig4", "fig3_offline", "fig5", "fig5_extra"):
+    for name in ("fig1", "fig2", "fig_regimes", "fig3", "fig4", "fig3_offline", "fig5", "fig5_extra", "fig5_models"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 10_000
     losses = pd.read_parquet(out / "fig1" / "network_losses_d50_seed0.parquet")
