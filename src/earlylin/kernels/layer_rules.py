@@ -23,7 +23,6 @@ against ``torch.func`` on a few inputs before using it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -267,7 +266,3 @@ def factor_gram(Ai: Tensor, Di: Tensor, Aj: Tensor, Dj: Tensor, out: Tensor, max
         Di_flat = Di[lo:hi].transpose(0, 1).reshape(G, (hi - lo) * T, -1)
         products = torch.bmm(Ai_flat, Aj_flat.transpose(1, 2)).mul_(torch.bmm(Di_flat, Dj_flat.transpose(1, 2)))
         out[lo:hi] += products.view(G, hi - lo, T, Bj, T).sum(dim=(0, 2, 4))
-
-
-def elements(shape) -> int:
-    return math.prod(shape)
