@@ -271,7 +271,11 @@ def not_finite(input_shape, generator):
 
 # factory -> words its refusal must hold (the cause and the fix)
 REFUSED = {
-    "batchnorm": ("an input's output depends on the rest of its batch", "BatchNorm in training mode"),
+    "batchnorm": (
+        "1 BatchNorm layer (body.1) whose outputs depend on the rest of the batch",
+        ".batch_norm: frozen (the statistics of the initial network on the training inputs",
+        "or group (each BatchNorm replaced by a GroupNorm)",
+    ),
     "dropout": ("its outputs are random", "Dropout in training mode", "eval mode"),
     "tuple_output": ("returns a tuple of 2 entries, not one tensor", "Return one tensor"),
     "two_outputs": ("returns outputs of shape (16, 2) for a batch of 16 inputs", "nn.Linear(features, 1)"),

@@ -28,6 +28,16 @@ def test_shipped_configs_are_valid():
     validate_config(merged, SCHEMA)
 
 
+def test_the_worked_example_of_the_docs_is_a_valid_overlay_naming_resnet18_with_its_choices():
+    example = yaml.safe_load((ROOT / "examples" / "resnet18.yaml").read_text())
+    merged = _config()
+    update_config(merged, example)
+    validate_config(merged, SCHEMA)
+    entry = merged["models"]["networks"]["resnet18"]
+    assert entry["network"] == "torchvision.models:resnet18" and entry["batch_norm"] == "frozen"
+    assert entry["lr"] == "auto" and merged["models"]["train"] == ["resnet18"] and merged["models"]["seeds"] == [0, 1]
+
+
 @pytest.mark.parametrize(
     "edit, expected",
     [
@@ -71,7 +81,7 @@ def test_shipped_configs_are_valid():
         (
             lambda c: c["deep"].update(fig4=["cifar100"]),
             r"'deep.fig4' names data set 'cifar100', which 'deep.datasets' does not define; "
-            r"defined: cifar10, cifar10_8x8, digits_3v8, mnist, mnist_subset_7x7",
+            r"defined: cifar10, cifar10_8x8, digits_3v8, gaussian_256, mnist, mnist_subset_7x7",
         ),
         (
             lambda c: c["deep"]["datasets"]["mnist"].update(source="imagenet"),

@@ -139,3 +139,17 @@ def test_the_linear_model_uses_the_fitted_constant_on_normalised_inputs_signific
     with_norm = [k + 0.2 * (e[:, None] + e[None]) + 1.5 * scaled @ scaled.T / 6 for k in np.array(noisy) - 1.5 * gram]
     coefficients, _ = fit_simple_kernel(scaled, with_norm).linear_model()
     assert coefficients.constant == 0.0 and coefficients.norm == 0.0
+
+
+def test_a_negative_constant_within_two_standard_errors_is_reported_as_consistent_with_0():
+    """The issue's case: a constant 0.45 standard errors below zero is information, not a
+    missing feature map; 0 is still what the linear model uses."""
+    X = _on_the_sphere_12(12, 6, 5)
+    gram = X @ X.T / 6
+    noisy = [-0.05 + 0.3 * (-1) ** k + 1.5 * gram for k in range(4)]  # constant -0.05 ± 0.15
+    fit = fit_simple_kernel(X, noisy)
+    assert fit.constant == pytest.approx(-0.05) and abs(fit.constant) <= 2 * fit.constant_stderr
+    coefficients, notes = fit.linear_model()
+    assert coefficients.constant == 0.0 and len(notes) == 1
+    assert ", consistent with 0 (within 2 standard errors): the linear model uses constant 0" in notes[0]
+    assert "no feature map" not in notes[0]

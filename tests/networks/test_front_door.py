@@ -120,7 +120,7 @@ class _FailsLater(torch.nn.Module):
 
 
 def test_an_error_the_module_raises_later_names_the_model_its_key_and_the_stage(local_networks):  # noqa: F811
-    name = local_networks("later", lambda shape, generator: _FailsLater())
+    name = local_networks("later", lambda input_shape, generator: _FailsLater())
     job = _job("later", network=NetworkEntry("mine", name, {}, "models.networks.mine"), linearise=False, movement=None)
     with pytest.raises(ModelError) as error:
         run(job, tiny_data(d=18, image_shape=IMAGE_SHAPE), RunOptions(progress=False))

@@ -32,18 +32,21 @@ def test_one_seed_is_one_network_in_any_dtype(network):
 
 BAD_FILES = {
     "syntax.py": "def factory(:\n",
-    "raises.py": "def factory(shape, generator, width=4):\n    raise RuntimeError('no such width')\n",
-    "not_module.py": "def factory(shape, generator):\n    return 3\n",
-    "no_params.py": "import torch\ndef factory(shape, generator):\n    return torch.nn.Flatten()\n",
-    "two_outputs.py": "import torch\ndef factory(shape, generator):\n    return torch.nn.Linear(shape[0], 2)\n",
+    "raises.py": "def factory(input_shape, generator, width=4):\n    raise RuntimeError('no such width')\n",
+    "not_module.py": "def factory(input_shape, generator):\n    return 3\n",
+    "no_params.py": "import torch\ndef factory(input_shape, generator):\n    return torch.nn.Flatten()\n",
+    "two_outputs.py": "import torch\ndef factory(input_shape):\n    return torch.nn.Linear(input_shape[0], 2)\n",
     "batchnorm.py": textwrap.dedent(
         """\
         import torch
-        def factory(shape, generator):
-            return torch.nn.Sequential(torch.nn.Linear(shape[0], 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1))
+        def factory(input_shape, generator):
+            layers = torch.nn.Linear(input_shape[0], 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 1)
+            return torch.nn.Sequential(*layers)
         """
     ),
-    "wrong_shape.py": "import torch\ndef factory(shape, generator):\n    return torch.nn.Linear(3, 1)\n",
+    "wrong_shape.py": "import torch\ndef factory(input_shape, generator):\n    return torch.nn.Linear(3, 1)\n",
+    # the input shape under another name: the workflow passes nothing positionally
+    "positional.py": "import torch\ndef factory(shape, generator):\n    return torch.nn.Linear(shape[0], 1)\n",
     "nan.py": textwrap.dedent(
         """\
         import torch
@@ -53,7 +56,7 @@ BAD_FILES = {
                 self.w = torch.nn.Parameter(torch.ones(1))
             def forward(self, x):
                 return self.w * x.sum(1) / 0.0 * 0.0
-        def factory(shape, generator):
+        def factory(input_shape, generator):
             return Bad()
         """
     ),
@@ -69,12 +72,16 @@ BAD_FILES = {
         ("syntax.py:factory", {}, "importing 'syntax.py' raised SyntaxError"),
         ("raises.py:other", {}, "'raises.py' has no callable 'other'. Name one of its callables: factory"),
         ("raises.py:factory", {}, "the factory raised RuntimeError: no such width"),
-        ("raises.py:factory", {"depth": 3}, "Check models.kwargs (it accepts (shape, generator, width=4))"),
+        ("raises.py:factory", {"depth": 3}, "Check models.kwargs (it accepts (input_shape, generator, width=4))"),
         ("fc", {"widht": 3}, "unexpected keyword argument 'widht'"),
         ("not_module.py:factory", {}, "the factory returned a int, not a torch.nn.Module"),
         ("no_params.py:factory", {}, "the module has no trainable parameters"),
         ("two_outputs.py:factory", {}, "returns outputs of shape (4, 2) for a batch of 4 inputs"),
-        ("batchnorm.py:factory", {}, "an input's output depends on the rest of its batch"),
+        ("batchnorm.py:factory", {}, "it has 1 BatchNorm layer (1) whose outputs depend on the rest of the batch"),
+        ("batchnorm.py:factory", {}, "Choose what they become: models.batch_norm: frozen (the statistics"),
+        ("positional.py:factory", {}, "the factory requires 'shape', which models.kwargs does not give"),
+        ("positional.py:factory", {}, "by keyword to a factory whose parameters are named input_shape and generator"),
+        ("math:pi", {}, "'math' has no callable 'pi'"),
         ("nan.py:factory", {}, "outputs at initialisation are not all finite"),
         ("wrong_shape.py:factory", {}, "the module raised RuntimeError on a batch of inputs of shape (4, 6)"),
         ("cnn", {}, "the CNN needs image inputs of shape (C, H, W), got inputs of shape (6,)"),
@@ -99,8 +106,8 @@ def test_a_users_module_by_file_and_by_import_path(tmp_path, monkeypatch):
     RNG and default dtype as they were."""
     (tmp_path / "mymodels.py").write_text(
         "import torch\n"
-        "def mlp(shape, generator, hidden=8):\n"
-        "    layers = torch.nn.Linear(shape[0], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)\n"
+        "def mlp(input_shape, generator, hidden=8):\n"
+        "    layers = torch.nn.Linear(input_shape[0], hidden), torch.nn.Tanh(), torch.nn.Linear(hidden, 1)\n"
         "    return torch.nn.Sequential(*layers)\n"
     )
     monkeypatch.chdir(tmp_path)

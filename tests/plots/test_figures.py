@@ -226,7 +226,7 @@ def test_every_figure_draws_bands_over_several_seeds():
     deep_rel.loc[(deep_rel["arch"] == "cnn") & (deep_rel["step"] == steps[1]), "value"] = 0.14
     fig = plot_deep(deep_losses, deep_rel, deep_logits, datasets=["digits"], title="t")
     title = fig._suptitle.get_text()  # where the criterion fails, and that it fails only at the start
-    assert "\nCNN: above 5% up to step 1 (seeds 0, 1), at or below it from step" in title and "FC net" not in title
+    assert "\nCNN: above 5% at step 1 (seeds 0, 1); largest at step 1: 14.0%" in title and "FC net" not in title
     plt.close(fig)
     # deep.linearise: each network's relative MSE to its linearised network beside the linear model's
     linearised = deep_rel[deep_rel["arch"] == "fc"].assign(to="linearised", value=1e-4)

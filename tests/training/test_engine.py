@@ -211,7 +211,9 @@ def test_cuda_numerics_while_training_and_restored_after(local_networks):  # noq
             seen.append(tuple(getattr(owner, name) for owner, name in flags))
             return super().forward(x)
 
-    name = local_networks("flags", lambda shape, generator: FlagRecorder(12, 1, 8, "erf", generator, torch.float64))
+    name = local_networks(
+        "flags", lambda input_shape, generator: FlagRecorder(12, 1, 8, "erf", generator, torch.float64)
+    )
     before = tuple(getattr(owner, name) for owner, name in flags)
     try:
         for allow in (False, True):
@@ -298,7 +300,9 @@ def test_a_signal_saves_a_checkpoint_and_stops_at_the_next_step(tmp_path, local_
                     os.kill(os.getpid(), signal.SIGTERM)
             return super().forward(x)
 
-    name = local_networks("signal", lambda shape, generator: SignalMidRun(12, 2, 64, "erf", generator, torch.float64))
+    name = local_networks(
+        "signal", lambda input_shape, generator: SignalMidRun(12, 2, 64, "erf", generator, torch.float64)
+    )
 
     def train(checkpoint: str):
         return run(job(network=name, kwargs={}), tiny_data(), _options(checkpoint_path=checkpoint))

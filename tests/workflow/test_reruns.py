@@ -49,6 +49,10 @@ FIG5M_ONE = {"kernel_fit_norms": 3, **FIG5M}  # one network's three sides
 # the preview's fc is both a fig_models network and fig_data's network
 FC = {**MODELS_ONE, **DATA_TRAIN}
 FC_ALL = {**FC, **FIG5M_ONE}  # its factory or kwargs: fig5_models too (not its learning rate)
+# fig_widths in the preview: the FC net at widths 32, 128, 512 on mnist01_7x7 and gaussian_64, one seed
+WIDTHS = {"fit_width_slopes": 1, "fig_widths": 1, "figures": 1}
+WIDTHS_TRAIN = {"train_width_sweep": 6, **WIDTHS}
+WIDTHS_MNIST = {"train_width_sweep": 3, **WIDTHS}
 NOTHING: dict[str, int] = {}
 
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
@@ -104,10 +108,10 @@ CASES = {
     "deep.download": (False, NOTHING),
     # fig_models trains on mnist01_7x7's images too
     # (and fig_data on mnist01_7x7; digits_3v8 keeps its own sizes)
-    "deep.n_train": (300, {**DEEP_ALL, **MODELS_TRAIN, **DATA_MNIST}),
+    "deep.n_train": (300, {**DEEP_ALL, **MODELS_TRAIN, **DATA_MNIST, **WIDTHS_MNIST}),
     "deep.n_test": (
         150,
-        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, **MODELS_TRAIN, **DATA_MNIST},
+        {"image_data": 3, "train_deep": 4, "fig3": 1, "fig3_offline": 1, **MODELS_TRAIN, **DATA_MNIST, **WIDTHS_MNIST},
     ),  # the 14x14 sets keep their own 400
     "deep.datasets.mnist01_14x14.pool": (
         1,
@@ -151,10 +155,10 @@ CASES = {
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
     "models.datasets": (["mnist01_14x14"], MODELS_TRAIN),
-    "models.networks.fc.network": ("fc_standard", FC_ALL),
-    "models.networks.fc.kwargs.depth": (3, FC_ALL),
-    "models.networks.fc.kwargs.width": (64, FC_ALL),
-    "models.networks.fc.lr": (0.5, FC),
+    "models.networks.fc.network": ("fc_standard", {**FC_ALL, **WIDTHS_TRAIN}),
+    "models.networks.fc.kwargs.depth": (3, {**FC_ALL, **WIDTHS_TRAIN}),
+    "models.networks.fc.kwargs.width": (64, FC_ALL),  # fig_widths sets the width itself
+    "models.networks.fc.lr": (0.5, {**FC, **WIDTHS_TRAIN}),
     # the same factory by its import path: another network string, so its job reruns
     "models.networks.resnet.network": ("earlylin.networks.builtin:residual_cnn", {**MODELS_ONE, **FIG5M_ONE}),
     "models.networks.resnet.kwargs.blocks": (2, {**MODELS_ONE, **FIG5M_ONE}),
@@ -172,15 +176,20 @@ CASES = {
     "models.networks.fcstandard.lr": (0.001, NOTHING),
     "models.train": (["fc"], MODELS),
     "models.seeds": ([0, 1], MODELS_TRAIN),
-    "models.batch_size": (50, MODELS_TRAIN),
+    "models.batch_size": (50, {**MODELS_TRAIN, **WIDTHS_TRAIN}),
     "models.max_step": (200, MODELS_TRAIN),
-    "models.steps_per_decade": (4, MODELS_TRAIN),
-    "models.dtype": ("float64", {**MODELS_TRAIN, **DATA_TRAIN}),
-    "models.kernel_points": (50, {**MODELS_TRAIN, **DATA_TRAIN}),
-    "models.kernel_initialisations": (3, {**MODELS_TRAIN, **DATA_TRAIN}),
+    "models.steps_per_decade": (4, {**MODELS_TRAIN, **WIDTHS_TRAIN}),
+    "models.dtype": ("float64", {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
+    "models.kernel_points": (50, {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
+    "models.kernel_initialisations": (3, {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
     "models.movement_steps": ([0, 50], MODELS_TRAIN),
     "models.movement_points": (30, MODELS_TRAIN),
-    "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN}),
+    "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN}),  # fig_widths always linearises
+    "models.lr_fraction": (0.25, NOTHING),  # no network of the preview has lr: auto
+    "models.widths.networks.fc.values": ([32, 128], WIDTHS),
+    "models.widths.datasets": (["mnist01_7x7"], WIDTHS),
+    "models.widths.steps": ([10], WIDTHS),  # the jobs train to the largest step, 10 as before
+    "models.widths.seeds": ([0, 1], {"image_data": 1, "train_width_sweep": 6, **WIDTHS}),
     "models.checkpoint_minutes": (1, NOTHING),
     "models.max_cpu_hours": (1, NOTHING),
     "fig_data.datasets": (["mnist01_7x7"], DATA),

@@ -224,6 +224,7 @@ GPU_RULES = {
     "train_regime",
     "train_deep",
     "train_any_network",
+    "train_width_sweep",
     "train_any_data",
     "ntk_norms",
     "kernel_fit_norms",

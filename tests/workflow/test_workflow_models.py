@@ -156,3 +156,25 @@ def test_the_example_network_of_the_readme_is_a_valid_model():
     spec = ModelSpec("mine", f"{ROOT}/examples/my_network.py:build", {"width": 32}, key="models.networks.mine")
     model = build_model(spec, (1, 7, 7), 0, torch.float64)
     assert admit(spec, model, torch.randn(8, 1, 7, 7, dtype=torch.float64)) is False  # outputs (batch,)
+
+
+def test_preview_fig_widths_tables_and_figure(workdir):
+    """fig_widths at preview size: the FC net at widths 32, 128, 512 on the MNIST subset and on
+    Gaussian inputs, each pair's relative MSE at steps 1 and 10 with a slope per pair and step;
+    on the Gaussian inputs the network's gap to its linearised network falls with the width
+    (finite width), and the figure renders."""
+    out = workdir / "results" / "preview" / "widths"
+    relative = pd.read_parquet(out / "relative.parquet")
+    assert set(relative["dataset"]) == {"mnist01_7x7", "gaussian_64"} and set(relative["width"]) == {32, 128, 512}
+    assert set(relative["step"]) == {1, 10} and relative["value"].notna().all() and (relative["value"] > 0).all()
+    pairs = set(zip(relative["reference"], relative["other"], strict=True))
+    assert pairs == {("network", "linearised"), ("network", "linear"), ("linearised", "linear")}
+    fits = pd.read_parquet(out / "fits.parquet")
+    assert len(fits) == 2 * 3 * 2  # data sets x pairs x steps
+    lazy = fits[(fits["dataset"] == "gaussian_64") & (fits["reference"] == "network") & (fits["other"] == "linearised")]
+    assert (lazy["slope"] < -0.5).all(), lazy
+    kernel_fit = pd.read_parquet(out / "kernel_fit.parquet")
+    assert len(kernel_fit) == 6 and (kernel_fit["model_linear"] > 0).all()
+    job = pd.read_parquet(out / "gaussian_64" / "fc_width512_seed0_losses.parquet")
+    assert set(job["model"]) == {"network", "linearised", "linear"} and job["step"].max() == 10
+    assert (workdir / "results" / "preview" / "figures" / "fig_widths.png").stat().st_size > 50_000

@@ -213,6 +213,16 @@ def coerce_config(config: MutableMapping[str, Any], schema: dict[str, Any]) -> l
     return notes
 
 
+def _alternative(option: dict[str, Any]) -> str:
+    """One choice of a ``oneOf`` in words: 'auto', 'a number > 0'."""
+    if "const" in option:
+        return repr(option["const"])
+    kinds = option.get("type", "value")
+    words = " or ".join(_TYPE_NAMES.get(name, name) for name in (kinds if isinstance(kinds, list) else [kinds]))
+    limits = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+    return words + "".join(f" {sign} {option[name]}" for name, sign in limits.items() if name in option)
+
+
 def describe_error(error: jsonschema.ValidationError, schema: dict[str, Any]) -> str:
     """One line naming the key, the offending value and the fix."""
     key = _key(error.absolute_path)
@@ -250,6 +260,9 @@ def describe_error(error: jsonschema.ValidationError, schema: dict[str, Any]) ->
     }
     if kind in bounds:
         return f"config key '{key}' = {value!r} is out of range; it must be {bounds[kind]} {error.validator_value}"
+    if kind == "oneOf":
+        choices = " or ".join(_alternative(option) for option in error.validator_value)
+        return f"config key '{key}' = {value!r} is not allowed; it must be {choices}"
     if kind == "multipleOf":
         return f"config key '{key}' = {value!r} must be a multiple of {error.validator_value}"
     if kind in ("minItems", "maxItems", "uniqueItems"):

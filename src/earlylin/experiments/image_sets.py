@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..data.sources import NPZ, SOURCES, TORCHVISION
+from ..data.sources import GAUSSIAN, NPZ, SOURCES, TORCHVISION
+
+# The erf teacher of a Gaussian data set: Figure 1's width.
+GAUSSIAN_TEACHER_WIDTH = 5
 
 
 def dataset_entry(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
@@ -20,6 +23,8 @@ def dataset_entry(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     entry = dict(deep["datasets"][dataset])
     entry.setdefault("n_train", deep["n_train"])
     entry.setdefault("n_test", deep["n_test"])
+    if entry["source"] == GAUSSIAN:
+        entry.setdefault("teacher_width", GAUSSIAN_TEACHER_WIDTH)
     return entry
 
 
@@ -48,10 +53,28 @@ def pooled_shape(entry: Mapping[str, Any]) -> tuple[int, int, int]:
     return channels, height // entry["pool"], width // entry["pool"]
 
 
+def dataset_input_shape(deep: Mapping[str, Any], name: str) -> tuple[int, ...]:
+    """The shape of one input of data set ``name`` as a network sees it: (C, H, W) after
+    pooling, (d,) for Gaussian vectors."""
+    entry = dataset_entry(deep, name)
+    return (int(entry["d"]),) if entry["source"] == GAUSSIAN else pooled_shape(entry)
+
+
+def normalised(config: Mapping[str, Any], name: str) -> bool:
+    """Whether data set ``name``'s inputs have ||x||^2/d = 1 (images normalised per image;
+    Gaussian vectors are not)."""
+    return config["deep"]["datasets"][name]["source"] != GAUSSIAN
+
+
 def dataset_label(deep: Mapping[str, Any], name: str) -> str:
     """A data set's row title, from its own settings: name, source, classes, the image size
     after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)'."""
     entry = dataset_entry(deep, name)
+    if entry["source"] == GAUSSIAN:
+        return (
+            f"{name} (x ~ N(0, I_{entry['d']}), sign of an erf teacher of width {entry['teacher_width']}, "
+            f"n = {entry['n_train']} / {entry['n_test']})"
+        )
     channels, height, width = pooled_shape(entry)
     size = f"{height}x{width}" + (f"x{channels}" if channels > 1 else "")
     first, second = entry["classes"]
@@ -63,6 +86,11 @@ def dataset_problems(deep: Mapping[str, Any], name: str) -> list[str]:
     value and the fix: its file (source npz), its classes and sizes, its pooling."""
     entry = dataset_entry(deep, name)
     key = f"deep.datasets.{name}"
+    if entry["source"] == GAUSSIAN:
+        return gaussian_problems(entry, key)
+    extra = [part for part in ("d", "teacher_width") if part in deep["datasets"][name]]
+    if extra:
+        return [f"config key '{key}.{extra[0]}' is set, but only source gaussian reads it; remove it"]
     problems = _file_problems(entry, key)
     if problems:
         return problems
@@ -75,6 +103,16 @@ def dataset_problems(deep: Mapping[str, Any], name: str) -> list[str]:
             f"images of {entry['source']}; allowed: {', '.join(map(str, divisors))}"
         )
     return problems
+
+
+def gaussian_problems(entry: Mapping[str, Any], key: str) -> list[str]:
+    """A Gaussian data set has no classes, pooling or file."""
+    return [
+        f"config key '{key}.{part}' is set, but source gaussian draws vectors labelled by a teacher and reads "
+        f"no {part}; remove it"
+        for part in ("classes", "pool", "path")
+        if part in entry
+    ]
 
 
 def named_dataset_problems(
@@ -176,5 +214,7 @@ def image_data_job(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
     pooling and image counts."""
     entry = dataset_entry(deep, dataset)
     kind = SOURCES[entry["source"]].kind
+    if kind == GAUSSIAN:
+        return {key: entry[key] for key in ("source", "d", "teacher_width", "n_train", "n_test")}
     root = entry["path"] if kind == NPZ else deep["data_root"] if kind == TORCHVISION else None
     return {"root": root, **{key: entry[key] for key in ("source", "classes", "pool", "n_train", "n_test")}}

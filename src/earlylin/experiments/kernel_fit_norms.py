@@ -16,7 +16,6 @@ jobs while it parses; ``norms_table`` runs one.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -101,21 +100,32 @@ def norms_table(job: Mapping[str, Any], device: str = "auto") -> pd.DataFrame:
     from ..training.setup import initialisation_seeds
 
     network, side, seed = job["network"], int(job["side"]), int(job["seed"])
-    spec = ModelSpec(network["name"], network["network"], dict(network["kwargs"]), key=network["key"])
+    spec = ModelSpec(
+        network["name"],
+        network["network"],
+        dict(network["kwargs"]),
+        network["key"],
+        network.get("batch_norm", ""),
+        network.get("input"),
+    )
     shape = (1, side, side)
     fit_rows = gaussian_inputs(seed, side, job["kernel_points"], "fig5-models-fit")
     rows = gaussian_inputs(seed, side, job["points"], "fig5-models-norms")
     check = torch.as_tensor(fit_rows[:8])
-    flat = admit(spec, build_model(spec, shape, seed, torch.float64), check, None)
+    statistics = torch.as_tensor(fit_rows)  # a frozen BatchNorm's: the inputs of the kernel fit
+    flat = admit(spec, build_model(spec, shape, seed, torch.float64, statistics=statistics), check, None)
     started = time.perf_counter()
     seeds = initialisation_seeds(seed, seed, job["kernel_initialisations"])
     fit_inputs = torch.as_tensor(fit_rows)
     with spec.stage("the empirical NTK of the kernel fit", "on cpu, float64"):
-        kernels = [empirical_ntk(build_model(spec, shape, s, torch.float64, flat), fit_inputs).numpy() for s in seeds]
+        kernels = [
+            empirical_ntk(build_model(spec, shape, s, torch.float64, flat, statistics), fit_inputs).numpy()
+            for s in seeds
+        ]
     fit = fit_simple_kernel(fit_rows.reshape(len(fit_rows), -1), kernels)
     coefficients = fit.coefficients()
     dev, dtype = resolve_device(device), resolve_dtype(job["dtype"])
-    model = build_model(spec, shape, seed, dtype, flat).to(dev)
+    model = build_model(spec, shape, seed, dtype, flat, statistics).to(dev)
     X = torch.as_tensor(rows, dtype=dtype, device=dev)
     with spec.stage("the norms of Theta - K_fit", f"on {dev.type}"):
         if len(rows) <= job["dense_points"]:
@@ -151,31 +161,12 @@ def norms_table(job: Mapping[str, Any], device: str = "auto") -> pd.DataFrame:
 
 def fit_slopes(norms: pd.DataFrame) -> pd.DataFrame:
     """Least squares of log(mean over seeds) on log d, per network and norm column, with the
-    slope's standard error (``core.fits.power_law_fit``) and its spread over seeds."""
-    from ..core.fits import power_law_fit
+    slope's standard error and its spread over seeds (``core.fits.mean_power_law``)."""
+    from ..core.fits import mean_power_law
 
     rows = []
     for (network, column), group in norms.melt(
         id_vars=["network", "d", "seed"], value_vars=list(NORM_COLUMNS), var_name="norm", value_name="value"
     ).groupby(["network", "norm"], sort=True):
-        mean = group.groupby("d")["value"].mean()
-        fit = power_law_fit(mean.index.to_numpy(float), mean.to_numpy())
-        per_seed = [
-            power_law_fit(part["d"].to_numpy(float), part["value"].to_numpy()).slope
-            for _, part in group.groupby("seed")
-            if part["d"].nunique() >= 2
-        ]
-        rows.append(
-            {
-                "network": network,
-                "norm": column,
-                "slope": fit.slope,
-                "intercept": fit.intercept,
-                "stderr": fit.stderr,
-                "seed_slope_sd": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else math.nan,
-                "seeds": len(per_seed),
-                "d_min": int(mean.index.min()),
-                "d_max": int(mean.index.max()),
-            }
-        )
+        rows.append({"network": network, "norm": column, **mean_power_law(group, "d")})
     return pd.DataFrame(rows)

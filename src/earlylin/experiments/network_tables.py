@@ -63,8 +63,10 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
 
 
 def pair_discrepancy_rows(outputs_of: dict[str, np.ndarray], steps: np.ndarray) -> pd.DataFrame:
-    """The relative MSE of each pair of ``PAIRS`` that the run trained, per logged step."""
-    return pd.concat(
+    """The relative MSE of each pair of ``PAIRS`` that the run trained, per logged step; no row
+    where the reference's outputs are all 0 (step 0: every model starts from f_0 = 0, and 0/0
+    has no meaning)."""
+    table = pd.concat(
         [
             pd.DataFrame(
                 {
@@ -80,6 +82,7 @@ def pair_discrepancy_rows(outputs_of: dict[str, np.ndarray], steps: np.ndarray) 
         ],
         ignore_index=True,
     )
+    return table[table["value"].notna()].reset_index(drop=True)
 
 
 def kernel_fit_row(run: Run, data: Dataset) -> pd.DataFrame:
@@ -103,6 +106,8 @@ def kernel_fit_row(run: Run, data: Dataset) -> pd.DataFrame:
                 model_constant=setup.coefficients.constant,
                 model_linear=setup.coefficients.linear,
                 model_norm=setup.coefficients.norm,
+                lr=setup.lr,
+                lambda_max=setup.lambda_max if setup.lambda_max is not None else math.nan,
                 notes="; ".join(setup.notes),
                 n_points=fit.n_points,
                 n_initialisations=fit.n_initialisations,

@@ -34,6 +34,15 @@ SIZE_KEYS: dict[str, tuple[str, ...]] = {
         "models.kernel_points",
         "models.kernel_initialisations",
     ),
+    "widths": (
+        "models.widths.networks",
+        "models.widths.datasets",
+        "models.widths.steps",
+        "models.widths.seeds",
+        "models.batch_size",
+        "models.kernel_points",
+        "models.kernel_initialisations",
+    ),
     "fig5_models": (
         "fig5_models.networks",
         "fig5_models.sides",

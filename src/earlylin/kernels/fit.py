@@ -28,6 +28,8 @@ from .simple_kernel import KernelCoefficients, overlap_features, simple_kernel
 # constant, say): a tiny constant would otherwise give the linear model a feature
 # sqrt(constant) + norm / sqrt(constant) e(x) of rounding noise.
 _SIGNIFICANT = 3.0
+# A fitted constant within this many standard errors of 0 is reported as consistent with 0.
+_CONSISTENT = 2.0
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,15 @@ class KernelFit:
             coefficients = KernelCoefficients(constant=self.constant, linear=self.linear, norm=0.0)
         notes = []
         if coefficients.constant < 0 or (coefficients.constant == 0.0 and coefficients.norm != 0.0):
+            consistent = abs(self.constant) <= _CONSISTENT * self.constant_stderr
             notes.append(
-                f"fitted constant {self.constant:.3g} ± {self.constant_stderr:.2g} < 0 (no feature map): "
-                "the linear model uses constant 0"
+                f"fitted constant {self.constant:.3g} ± {self.constant_stderr:.2g}"
+                + (
+                    f", consistent with 0 (within {_CONSISTENT:g} standard errors)"
+                    if consistent
+                    else " < 0 (no feature map)"
+                )
+                + ": the linear model uses constant 0"
                 + (f" and no norm term (fitted {self.norm:.3g})" if coefficients.norm != 0.0 else "")
             )
             coefficients = KernelCoefficients(constant=0.0, linear=coefficients.linear, norm=0.0)

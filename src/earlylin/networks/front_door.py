@@ -43,8 +43,9 @@ _TOLERANCE = 1e-8
 _TRANSFORM_ROWS = 2
 
 _BATCH_FIX = (
-    "Remove batch statistics (BatchNorm in training mode): use GroupNorm/LayerNorm or none; "
-    "the NTK and the linear model need the output of one input alone"
+    "Remove statistics over the batch (a mean over the batch dimension, a normalisation layer in training mode; "
+    "a BatchNorm is frozen or replaced by the network's batch_norm key): the NTK and the linear model need the "
+    "output of one input alone"
 )
 _RANDOM_FIX = (
     "Remove the randomness (Dropout, stochastic depth, noise layers) or put those layers in eval mode in the "

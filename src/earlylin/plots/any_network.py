@@ -6,6 +6,8 @@ empirical NTK's entries against x.x'/d with the fitted line (Section 4.1's claim
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -44,11 +46,34 @@ def fit_title(fits: pd.DataFrame) -> str:
         + (" (far from 0)" if overlap > FAR_OVERLAP else ""),
     ]
     notes = sorted({note for text in fits["notes"] for note in str(text).split("; ") if note})
-    if any("constant 0" in note for note in notes):
+    if any("consistent with 0" in note for note in notes):
+        lines.append("fitted constant consistent with 0: the linear model uses 0")
+    elif any("constant 0" in note for note in notes):
         lines.append("fitted constant < 0: the linear model uses 0")
     if residual > MODELS_MEANINGLESS_RESIDUAL:
         lines.append(f"residual > {MODELS_MEANINGLESS_RESIDUAL:g}: the linear model describes little of this NTK")
     return "\n".join(lines)
+
+
+def auto_rate_text(label: str, fits: pd.DataFrame) -> str:
+    """A network's label with 'lr auto' replaced by the rates the runs trained with (from the
+    kernel_fit table: one value, or the range over seeds)."""
+    if "lr auto" not in label or fits.empty or "lr" not in fits:
+        return label
+    low, high = float(fits["lr"].min()), float(fits["lr"].max())
+    rate = f"{low:.3g}" if np.isclose(low, high, rtol=5e-3) else f"{low:.3g}-{high:.3g}"
+    return label.replace("lr auto", f"lr auto = {rate}")
+
+
+# Characters per line of a network's label in a panel title (four panels side by side).
+_LABEL_WIDTH = 60
+
+
+def row_name(dataset_label: str, net: str, network_label: str, fits: pd.DataFrame) -> str:
+    """The title lines of a row's panels: the data set, then the network's name and label
+    (``auto_rate_text``), wrapped so that neighbouring panels' titles do not overlap."""
+    text = f"{net}: {auto_rate_text(network_label, fits)}"
+    return dataset_label + "\n" + textwrap.fill(text, _LABEL_WIDTH, break_on_hyphens=False)
 
 
 def plot_models(
@@ -68,7 +93,7 @@ def plot_models(
     fig, axes = plt.subplots(len(rows), 4, figsize=(20, 4.6 * len(rows)), squeeze=False, constrained_layout=True)
     for panels, (dataset, net) in zip(axes, rows):
         part = {name: t[(t["dataset"] == dataset) & (t["net"] == net)] for name, t in tables.items()}
-        name = f"{labels.get(dataset, dataset)}\n{net}: {network_labels.get(net, net)}"
+        name = row_name(labels.get(dataset, dataset), net, network_labels.get(net, net), part["kernel_fit"])
         _relative_panel(panels[0], style.positive_steps(part["discrepancy"]), name)
         _loss_panel(panels[1], style.positive_steps(part["losses"]), name)
         _movement_panel(panels[2], part["movement"], name)

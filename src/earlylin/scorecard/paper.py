@@ -26,6 +26,10 @@ from .rows import by_seed, is_empty, nearest_step, not_run, row, verdict, worst_
 
 # A relative MSE above the criterion only up to this step is the start of training, not a departure.
 EARLY_STEPS = 10
+# A gap at the end of the window at least this fraction of its peak is still growing (a departure) ...
+_STILL_GROWING = 0.9
+# ... and one that ends this many times above its minimum after the peak grows again.
+_RISES_AGAIN = 1.5
 
 FIG1A = (
     "Figure 1a",
@@ -211,25 +215,37 @@ def deep_rows(discrepancy: pd.DataFrame | None, scales: Mapping[str, str] | None
 
 
 def excess_note(early: pd.DataFrame, last: int) -> str:
-    """Where the relative MSE exceeds the criterion: up to some step and within it after
-    (a gap that training closes, the reverse of a departure, which grows; in the first few
-    steps, the kernel's finite-width fluctuation at initialisation relative to outputs that
-    are still small), or at the end of the window (a departure)."""
+    """Where the relative MSE exceeds the criterion and what it does there: the steps above it,
+    the step where the gap (mean over seeds) is largest and whether it grows to the end of the
+    window (a departure from the linear model) or shrinks after its peak (a gap that training
+    closes; in the first few steps, the kernel's finite-width fluctuation at initialisation
+    relative to outputs that are still small)."""
     over = early[early["value"] > DEEP_MAX_RELATIVE]
     if over.empty:
         return ""
     seeds = sorted({int(s) for s in over["seed"]}) if "seed" in over else [0]
     which = f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
-    last_over = int(over["step"].max())
-    after = early[early["step"] > last_over]["step"]
-    if after.empty:
-        return f"above {DEEP_MAX_RELATIVE:.0%} at step {last_over:,} ({which}): the network leaves the linear model"
-    sentence = (
-        f"above {DEEP_MAX_RELATIVE:.0%} up to step {last_over} ({which}), at or below it from step "
-        f"{int(after.min())} to {last:,} in every seed: a gap that training closes, the reverse of a departure "
-        f"from the linear model (which grows)"
-    )
-    if last_over <= EARLY_STEPS:
+    first_over, last_over = int(over["step"].min()), int(over["step"].max())
+    steps = f"step {first_over:,}" if first_over == last_over else f"steps {first_over:,}-{last_over:,}"
+    curve = early.groupby("step")["value"].mean().sort_index()
+    peak_step, peak = int(curve.idxmax()), float(curve.max())
+    end_step, end = int(curve.index[-1]), float(curve.iloc[-1])
+    mean = " (mean over seeds)" if "seed" in early and early["seed"].nunique() > 1 else ""
+    sentence = f"above {DEEP_MAX_RELATIVE:.0%} at {steps} ({which}); largest at step {peak_step:,}: {peak:.1%}{mean}"
+    if end >= _STILL_GROWING * peak:
+        return sentence + f", growing to the end of the window (step {end_step:,}): the network leaves the linear model"
+    after = curve[curve.index > peak_step]
+    low_step, low = int(after.idxmin()), float(after.min())
+    if low_step < end_step and end > max(_RISES_AGAIN * low, DEEP_MAX_RELATIVE):
+        sentence += (
+            f", shrinking to {low:.1%} at step {low_step:,}, then growing to {end:.1%} at step {end_step:,}: "
+            "the network leaves the linear model after the early gap closes"
+        )
+    else:
+        sentence += f", shrinking after it to {end:.1%} at step {end_step:,}"
+        if last_over < last:
+            sentence += ": a gap that training closes, the reverse of a departure from the linear model (which grows)"
+    if peak_step <= EARLY_STEPS:
         sentence += (
             "; in the first steps it is the finite-width fluctuation of the network's kernel at initialisation "
             "relative to outputs that are still small"

@@ -11,7 +11,8 @@ import torch
 from ..core.devices import resolve_device, resolve_dtype
 from ..data.dataset import Dataset
 from ..networks.front_door import admit
-from ..networks.registry import ModelSpec, build_model
+from ..networks.normalisation import FROZEN_POINTS
+from ..networks.registry import ModelSpec, build_model, check_argument
 from .job import TrainingJob
 
 Tensor = torch.Tensor
@@ -73,15 +74,22 @@ class RunContext:
         return f"on {self.device.type}, {str(self.dtype).removeprefix('torch.')}"
 
     def build(self, seed: int, dtype: torch.dtype) -> torch.nn.Module:
-        return build_model(self.spec, self.shape, seed, dtype, self.flat)
+        return build_model(self.spec, self.shape, seed, dtype, self.flat, statistics_inputs(self.data, self.shape))
+
+
+def statistics_inputs(data: Dataset, shape: tuple[int, ...]) -> Tensor:
+    """The training inputs whose batch statistics a frozen BatchNorm keeps (float64, CPU)."""
+    return as_inputs(data.X_train[:FROZEN_POINTS], shape, torch.float64, torch.device("cpu"))
 
 
 def admitted(job: TrainingJob, data: Dataset, options: RunOptions) -> RunContext:
     """Step 1 of ``run.run``: build the trained network in float64 and let it through the front
     door before anything else touches it."""
     spec, shape = job.network.spec(), data.input_shape
+    if job.sweep:
+        check_argument(spec, job.sweep["argument"], job.key("width_argument"))
     init = job.network.init_seed(job.seed, shape)
-    candidate = build_model(spec, shape, init, torch.float64)
+    candidate = build_model(spec, shape, init, torch.float64, statistics=statistics_inputs(data, shape))
     rows = as_inputs(data.X_train[:_CHECK_ROWS], shape, torch.float64, torch.device("cpu"))
     flat = admit(spec, candidate, rows, job.key("linearise") if job.linearise else None)
     device, dtype = resolve_device(options.device), resolve_dtype(job.dtype)

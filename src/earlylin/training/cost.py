@@ -190,6 +190,8 @@ def cost_limit_message(job, estimate: CostEstimate, limit: float, rule: str) -> 
     """Why a job is refused and what the user can do instead."""
     section = job.key("max_cpu_hours").split(".")[0]
     smaller = [job.key("max_step"), f"{job.network.key}.kwargs"]
+    if job.sweep:
+        smaller.insert(0, f"{job.key('width')} (drop {job.sweep['argument']} = {job.sweep['value']})")
     if job.linearise:
         smaller.append(job.key("linearise"))
     return (

@@ -7,7 +7,8 @@ that does not (the device, threads, checkpoint interval and CPU limit are run op
   key that holds it (named in messages) and how its initial weights are seeded: ``init``
   'seed' draws them from the job's seed, 'deep' from Figures 3-4's own stream
   (``rng_stream(seed, "deep-init", d)``, which their tables have always used).
-* SGD: ``lr`` (Figure 3's CNN matches its lr to the FC net's with ``lr_match``, Section 4.2),
+* SGD: ``lr`` (Figure 3's CNN matches its lr to the FC net's with ``lr_match``, Section 4.2;
+  None with ``lr_fraction``: that fraction of the linear model's largest stable rate, ``lr: auto``),
   ``batch_size``, ``max_step``, ``steps_per_decade`` (the logged steps), ``dtype``,
   ``allow_tf32``, ``loss`` and heavy-ball ``momentum`` (``core.losses``).
 * The models beside the network: ``linear``, the linear model of Section 4.1 with coefficients
@@ -16,7 +17,10 @@ that does not (the device, threads, checkpoint interval and CPU limit are run op
   ``linearise``, the linearised network; ``exact_kernel``, the infinite-width kernel model
   (``networks.catalogue.exact_kernel_of``); ``movement``, the kernel movement at ``steps`` on
   the first ``points`` inputs of the fit's subset.
-* ``keys``: the config keys a message names (``lr``, ``max_step``, ``max_cpu_hours``).
+* ``keys``: the config keys a message names (``lr``, ``max_step``, ``max_cpu_hours``; a width
+  sweep's ``width`` and ``width_argument``).
+* ``sweep``: a width sweep's job, {argument, value}: the factory argument set to value (in
+  ``network.kwargs``), checked against the factory's parameters before anything else.
 """
 
 from __future__ import annotations
@@ -41,9 +45,11 @@ class NetworkEntry:
     kwargs: Mapping[str, Any]
     key: str
     init: str = "seed"
+    batch_norm: str = ""
+    input: Mapping[str, Any] | None = None
 
     def spec(self) -> ModelSpec:
-        return ModelSpec(self.name, self.network, dict(self.kwargs), key=self.key)
+        return ModelSpec(self.name, self.network, dict(self.kwargs), self.key, self.batch_norm, self.input)
 
     def init_seed(self, seed: int, input_shape: tuple[int, ...]) -> int:
         """The seed of the trained network's initial weights."""
@@ -57,7 +63,7 @@ class TrainingJob:
     dataset: str
     seed: int
     network: NetworkEntry
-    lr: float
+    lr: float | None
     batch_size: int
     max_step: int
     steps_per_decade: int
@@ -71,9 +77,14 @@ class TrainingJob:
     exact_kernel: Mapping[str, Any] | None = None
     movement: Mapping[str, Any] | None = None
     keys: Mapping[str, str] = field(default_factory=dict)
+    lr_fraction: float | None = None
+    sweep: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        if not self.lr > 0.0:
+        if self.lr_fraction is not None:
+            if self.lr is not None or not 0.0 < self.lr_fraction < 1.0:
+                raise ValueError(f"lr: auto needs lr None and a fraction in (0, 1), got {self.lr}, {self.lr_fraction}")
+        elif self.lr is None or not self.lr > 0.0:
             raise ValueError(f"the learning rate must be > 0, got {self.lr}")
         if self.batch_size < 1 or self.max_step < 1 or self.steps_per_decade < 1:
             raise ValueError(

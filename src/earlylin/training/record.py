@@ -20,7 +20,8 @@ from .job import TrainingJob
 @dataclass
 class Setup:
     """What a run computes before its first step (and its tables report): the learning rate it
-    trains with, the linear model's coefficients, and for a fitted kernel the fit, its notes,
+    trains with (with ``lambda_max`` when it came from the fitted kernel, ``lr: auto``), the
+    linear model's coefficients, and for a fitted kernel the fit, its notes,
     the subset of training inputs it was fitted on and the mean empirical NTK there."""
 
     lr: float
@@ -29,9 +30,13 @@ class Setup:
     notes: list[str] = field(default_factory=list)
     subset: np.ndarray | None = None
     mean_kernel: np.ndarray | None = None
+    # lr: auto: the largest eigenvalue of the linear model's loss Hessian on the first minibatch
+    lambda_max: float | None = None
 
     def state(self) -> dict[str, Any]:
         scalars = {"lr": self.lr, "coefficients": asdict(self.coefficients), "notes": self.notes}
+        if self.lambda_max is not None:
+            scalars["lambda_max"] = self.lambda_max
         scalars["fit"] = asdict(self.fit) if self.fit is not None else None
         arrays = {
             k: torch.from_numpy(np.array(v))
@@ -50,6 +55,7 @@ class Setup:
             notes=list(scalars["notes"]),
             subset=state["subset"].numpy().copy() if "subset" in state else None,
             mean_kernel=state["mean_kernel"].numpy().copy() if "mean_kernel" in state else None,
+            lambda_max=scalars.get("lambda_max"),
         )
 
 

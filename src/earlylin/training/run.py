@@ -155,7 +155,7 @@ def run(job: TrainingJob, data: Dataset, options: RunOptions | None = None) -> R
     network = context.build(context.init, context.dtype).to(context.device)
     names, n_test = model_names(job), len(data.X_test)
     log.info(
-        "%s on %s (seed %d): %d training and %d test inputs of shape %s; %s %s; %s loss, momentum %g, lr %g, "
+        "%s on %s (seed %d): %d training and %d test inputs of shape %s; %s %s; %s loss, momentum %g, lr %s, "
         "batch %d, %d steps; models: %s; %s",
         job.network.name,
         job.dataset,
@@ -167,7 +167,7 @@ def run(job: TrainingJob, data: Dataset, options: RunOptions | None = None) -> R
         dict(job.network.kwargs),
         job.loss,
         job.momentum,
-        job.lr,
+        f"{job.lr:g}" if job.lr is not None else "auto",
         job.batch_size,
         job.max_step,
         ", ".join(names),

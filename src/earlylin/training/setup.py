@@ -14,6 +14,8 @@ from ..core.seeds import rng_stream
 from ..kernels.empirical import empirical_ntk
 from ..kernels.fit import fit_simple_kernel
 from ..kernels.recursion import cnn_linear_coefficients, fc_linear_coefficients, matched_learning_rate
+from ..kernels.simple_kernel import KernelCoefficients, linear_features
+from .batches import MinibatchSchedule
 from .context import RunContext, as_inputs
 from .record import Setup
 
@@ -64,9 +66,31 @@ def fit_kernel(context: RunContext) -> Setup:
         fit.residual_spectral,
         fit.diagonal_gap,
     )
-    for note in notes:
-        log.warning("%s: %s", job.network.name, note)
-    return Setup(job.lr, coefficients, fit, notes, subset, np.mean(kernels, axis=0))
+    for note in notes:  # a constant consistent with 0 is information, a negative one a warning
+        log.log(logging.INFO if "consistent with 0" in note else logging.WARNING, "%s: %s", job.network.name, note)
+    return Setup(job.lr or 0.0, coefficients, fit, notes, subset, np.mean(kernels, axis=0))
+
+
+def batch_hessian_top(X_batch: np.ndarray, coefficients: KernelCoefficients) -> float:
+    """lambda_max of the linear model's square-loss Hessian on one minibatch, psi_B^T psi_B / |B|
+    (the loss is the batch mean of (f - y)^2 / 2): the largest eigenvalue of the fitted kernel's
+    Gram matrix K(X_B, X_B) / |B| = psi_B psi_B^T / |B|. Plain SGD on that batch diverges for
+    lr > 2 / lambda_max."""
+    features = linear_features(X_batch, coefficients)
+    gram = features @ features.T / len(features)
+    return float(np.linalg.eigvalsh(gram)[-1])
+
+
+def auto_learning_rate(context: RunContext, coefficients: KernelCoefficients) -> tuple[float, float]:
+    """``lr: auto``: the job's fraction of 2 / lambda_max, lambda_max of the linear model's
+    Hessian on the first minibatch of the run's seeded schedule (``batch_hessian_top``); the
+    rate and lambda_max. For the logistic loss the Hessian is at most 1/4 of the square loss's
+    (sigma' <= 1/4), so the rate is stable there too; heavy-ball momentum m is stable up to
+    2 (1 + m) / lambda_max."""
+    job, data = context.job, context.data
+    first = MinibatchSchedule(len(data.X_train), job.batch_size, job.seed).next_batch()
+    top = batch_hessian_top(np.asarray(data.X_train)[first], coefficients)
+    return job.lr_fraction * 2.0 / top, top
 
 
 def prepare(context: RunContext) -> Setup:
@@ -79,7 +103,16 @@ def prepare(context: RunContext) -> Setup:
         coefficients = (fc_linear_coefficients if job.linear["architecture"] == "fc" else cnn_linear_coefficients)(
             job.linear["activation"], job.linear["depth"]
         )
-        setup = Setup(job.lr, coefficients)
+        setup = Setup(job.lr or 0.0, coefficients)
+    if job.lr_fraction is not None:
+        setup.lr, setup.lambda_max = auto_learning_rate(context, setup.coefficients)
+        log.info(
+            "learning rate %.4g (lr: auto): %g x 2 / lambda_max, lambda_max = %.4g of the linear model's Hessian on "
+            "the first minibatch",
+            setup.lr,
+            job.lr_fraction,
+            setup.lambda_max,
+        )
     if job.lr_match:
         match = job.lr_match
         setup.lr = matched_learning_rate(job.lr, "cnn", match["activation"], match["fc_depth"], match["cnn_depth"])

@@ -1,7 +1,7 @@
 # Helpers of the any-network rules (any_network.smk): the package module that builds their
 # jobs, a user's model file as an input, the figure's inputs.
 
-from earlylin.experiments import any_network
+from earlylin.experiments import any_network, width_sweep
 from earlylin.experiments.image_sets import dataset_label
 
 MODELS = config["models"]
@@ -19,3 +19,10 @@ def any_network_figure_inputs():
     """Every train_any_network table of fig_models, by table name."""
     jobs = any_network.job_wildcards(config)
     return {name: [rules.train_any_network.output[name].format(**job) for job in jobs] for name in any_network.TABLES}
+
+
+def width_sweep_inputs(table):
+    """One table of every train_width_sweep job of fig_widths."""
+    if not MODELS.get("widths"):
+        return []
+    return [rules.train_width_sweep.output[table].format(**job) for job in width_sweep.job_wildcards(config)]
