@@ -28,8 +28,6 @@ TITLE = (
     "Width as a knob: relative MSE of each pair at fixed steps against the width; a gap that falls with the "
     "width is finite width, one that does not is the kernel's higher-order terms (Section 4.1)"
 )
-# The pairs drawn (reference, other), in the legend's order.
-PAIRS = (("network", "linearised"), ("network", "linear"), ("linearised", "linear"))
 __all__ = ["TABLES", "argument_of", "width_job", "job_wildcards", "config_problems", "gather", "fit_slopes"]
 
 

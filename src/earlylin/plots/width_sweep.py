@@ -17,6 +17,10 @@ PAIRS = (
     ("network", "linearised", "network vs its linearised network"),
     ("network", "linear", "network vs the linear model of its fitted NTK"),
     ("linearised", "linear", "linearised network vs the linear model"),
+    # the paper's FC net and CNN on inputs on the sphere: finite width alone, then the Taylor
+    # truncation of Section 4.1 alone (no width in it)
+    ("network", "exact_kernel", "network vs its infinite-width kernel model"),
+    ("exact_kernel", "linear", "infinite-width kernel model vs the linear model"),
 )
 STEP_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 # A slope above this (with its error) is read as "does not fall with the width".
@@ -51,13 +55,17 @@ def plot_width_sweep(
     labels: dict[str, str] | None = None,
     network_labels: dict[str, str] | None = None,
 ) -> plt.Figure:
-    """One row per (data set, network), one column per pair of ``PAIRS``: relative MSE at each
+    """One row per (data set, network), one column per pair of ``PAIRS`` that some job trained
+    (the infinite-width kernel model's for the paper's FC net and CNN on inputs on the sphere):
+    relative MSE at each
     of ``steps`` against the width (mean over seeds, min-max bars) and its least-squares line."""
     set_style()
     labels, network_labels = labels or {}, network_labels or {}
     rows = [(dataset, net) for dataset in datasets for net in networks]
+    drawn = set(zip(relative["reference"], relative["other"]))
+    pairs = [pair for pair in PAIRS if pair[:2] in drawn]
     fig, axes = plt.subplots(
-        len(rows), len(PAIRS), figsize=(16, 4.3 * len(rows)), squeeze=False, constrained_layout=True
+        len(rows), len(pairs), figsize=(5.3 * len(pairs), 4.3 * len(rows)), squeeze=False, constrained_layout=True
     )
     for panels, (dataset, net) in zip(axes, rows):
         sel = relative[(relative["dataset"] == dataset) & (relative["net"] == net)]
@@ -65,8 +73,14 @@ def plot_width_sweep(
         fits_of = kernel_fit[(kernel_fit["dataset"] == dataset) & (kernel_fit["net"] == net)]
         name = row_name(labels.get(dataset, dataset), net, network_labels.get(net, net), fits_of)
         flat = _flat_pairs(fits, dataset, net) if not fits.empty else []
-        for ax, (reference, other, what) in zip(panels, PAIRS):
+        for ax, (reference, other, what) in zip(panels, pairs):
             pair = sel[(sel["reference"] == reference) & (sel["other"] == other)]
+            if pair.empty:  # e.g. no infinite-width kernel model for this network or these inputs
+                ax.set_axis_off()
+                ax.set_title(f"{name}\n{what}", fontsize="small")
+                ax.text(0.5, 0.5, "not trained for this row\n(no infinite-width kernel model)", ha="center",
+                        va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
+                continue
             for step, colour in zip(steps, STEP_COLORS):
                 points = pair[pair["step"] == step]
                 if points.empty:
