@@ -266,3 +266,53 @@ def test_every_figure_draws_bands_over_several_seeds():
     legend = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
     assert "sd over seeds" in legend and "error bars" in fig._suptitle.get_text()
     plt.close(fig)
+
+
+def test_the_width_figure_draws_each_trained_pair_with_its_slope_and_names_a_gap_that_does_not_fall():
+    """fig_widths from hand-made tables: a gap falling as 1/width (network vs its infinite-width
+    kernel model) and one that does not (that model vs the linear model); the data set without
+    an infinite-width kernel model gets those panels marked, not drawn."""
+    from earlylin.experiments.width_sweep import fit_slopes
+    from earlylin.plots.width_sweep import plot_width_sweep
+
+    widths, steps = [128, 512, 2048], [1, 10]
+    curves = {
+        ("network", "linearised"): lambda w: 1e-2 / w,
+        ("network", "linear"): lambda w: 3e-3 + 1.0 / w,
+        ("linearised", "linear"): lambda w: 3e-3 + 1.0 / w,
+        ("network", "exact_kernel"): lambda w: 1.0 / w,
+        ("exact_kernel", "linear"): lambda w: 3e-3 + 0 * w,
+    }
+    rows = [
+        dict(
+            dataset=dataset,
+            net="fc",
+            width=w,
+            seed=s,
+            reference=ref,
+            other=other,
+            step=t,
+            metric="relative_mse",
+            value=curve(w) * (1 + 0.05 * s) * t**-0.1,
+        )  # fmt: skip
+        for dataset in ("images", "gaussian")
+        for (ref, other), curve in curves.items()
+        if dataset == "images" or "exact_kernel" not in (ref, other)
+        for w in widths
+        for s in (0, 1)
+        for t in steps
+    ]
+    relative = pd.DataFrame(rows)
+    fits = fit_slopes(relative)
+    finite = fits[(fits["other"] == "exact_kernel")]
+    assert np.allclose(finite["slope"], -1.0, atol=1e-9) and len(fits) == (5 + 3) * 2
+    kernel_fit = pd.DataFrame(dict(dataset=["images", "gaussian"], net="fc", lr=1.0))
+    fig = plot_width_sweep(relative, fits, kernel_fit, datasets=["images", "gaussian"], networks=["fc"], steps=steps,
+                           title="t", network_labels={"fc": "fc(depth=2), lr 1, width swept"})  # fmt: skip
+    assert fig.axes[0].get_gridspec().get_geometry() == (2, 5)
+    assert "step 10: slope -1.00" in [t.get_text() for t in fig.axes[3].get_legend().get_texts()][1]
+    assert not fig.axes[8].axison and not fig.axes[9].axison  # gaussian: no infinite-width kernel model
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert any("does not fall with the width at step 10: exact_kernel vs linear" in n for n in notes)
+    assert not fig.axes[5].texts  # the gaussian row's gaps all fall
+    plt.close(fig)
