@@ -230,3 +230,17 @@ def test_a_timm_model_by_name_works_the_same_way_where_timm_is_installed(monkeyp
     )
     assert model(X).shape == (4,) and _per_example(model, X) < 1e-12
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters(), strict=True))
+
+
+def test_group_norm_of_a_batch_norm_1d_normalises_each_input_over_its_features():
+    """A BatchNorm1d may see (batch, channels) alone: its GroupNorm has one group, so one
+    input's features are normalised together (never a group of one value)."""
+    from earlylin.networks.normalisation import replace_with_group_norm
+
+    model = replace_with_group_norm(nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.Linear(16, 1))).double()
+    assert model[1].num_groups == 1
+    X = _inputs(5, 0, shape=(6,))
+    hidden = model[0](X)
+    by_hand = (hidden - hidden.mean(1, keepdim=True)) / torch.sqrt(hidden.var(1, unbiased=False, keepdim=True) + 1e-5)
+    torch.testing.assert_close(model[1](hidden), by_hand, rtol=1e-12, atol=1e-12)
+    assert _per_example(model, X) < 1e-13 and torch.isfinite(model(X[:1])).all()

@@ -29,7 +29,8 @@ rule scorecard:
         job={
             "fig5_activation": FIG5["activation"],
             "skip": config["scorecard"]["skip"],
-            "sizes": RUN_SIZES,
+            # the sizes of the claim groups it reports (fig_widths has no claims here)
+            "sizes": {group: RUN_SIZES[group] for group in GROUPS if group in RUN_SIZES},
             "dataset_sizes": dataset_sizes(DEEP, PAPER_CONFIG["deep"]),
             "title": "early-linear scorecard: the paper's claims, criteria, this run's values and verdicts",
         },

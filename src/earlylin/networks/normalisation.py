@@ -6,8 +6,11 @@ its BatchNorm layers become (``models.networks.<name>.batch_norm``, ``catalogue.
 * ``frozen``: the statistics of the initial network on the training inputs (one batch of the
   first ``FROZEN_POINTS`` of them, as torch computes them in training mode), then fixed: each
   layer in eval mode, a per-example affine map (the usual choice in empirical-NTK studies);
-* ``group``: each BatchNorm replaced by a GroupNorm over ``gcd(channels, 32)`` groups with the
-  same eps and affine parameters (32 groups for every layer of a ResNet-18).
+* ``group``: each BatchNorm replaced by a GroupNorm with the same eps and affine parameters:
+  over ``gcd(channels, 32)`` groups for BatchNorm2d / 3d (32 groups for every layer of a
+  ResNet-18), over one group for BatchNorm1d, whose input may be (batch, channels) alone, where
+  a group of one channel would hold one value (a LayerNorm over the features with the
+  BatchNorm's per-channel affine map).
 
 A network with a batch-dependent BatchNorm and neither choice is refused, naming both.
 """
@@ -36,14 +39,13 @@ def batch_dependent(model: nn.Module) -> list[str]:
 
 
 def group_norm_of(batch_norm: nn.modules.batchnorm._BatchNorm) -> nn.GroupNorm:
-    """A GroupNorm with ``gcd(channels, 32)`` groups, the BatchNorm's eps and its affine
-    parameters (copied)."""
+    """A GroupNorm with ``gcd(channels, 32)`` groups (one group for a BatchNorm1d), the
+    BatchNorm's eps and its affine parameters (copied)."""
     channels = batch_norm.num_features
+    groups = 1 if isinstance(batch_norm, nn.BatchNorm1d) else math.gcd(channels, GROUPS)
     like = batch_norm.weight if batch_norm.affine else batch_norm.running_mean
     options = {"dtype": like.dtype, "device": like.device} if like is not None else {}
-    replacement = nn.GroupNorm(
-        math.gcd(channels, GROUPS), channels, eps=batch_norm.eps, affine=batch_norm.affine, **options
-    )
+    replacement = nn.GroupNorm(groups, channels, eps=batch_norm.eps, affine=batch_norm.affine, **options)
     if batch_norm.affine:  # in the BatchNorm's own dtype: the copy rounds nothing
         with torch.no_grad():
             replacement.weight.copy_(batch_norm.weight)
