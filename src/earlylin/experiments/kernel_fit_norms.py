@@ -96,18 +96,12 @@ def norms_table(job: Mapping[str, Any], device: str = "auto") -> pd.DataFrame:
     from ..kernels.fit import fit_simple_kernel
     from ..kernels.matrix_free import dense_residual_norms, residual_norms
     from ..networks.front_door import admit
-    from ..networks.registry import ModelSpec, build_model
+    from ..networks.registry import build_model
+    from ..training.job import NetworkEntry
     from ..training.setup import initialisation_seeds
 
     network, side, seed = job["network"], int(job["side"]), int(job["seed"])
-    spec = ModelSpec(
-        network["name"],
-        network["network"],
-        dict(network["kwargs"]),
-        network["key"],
-        network.get("batch_norm", ""),
-        network.get("input"),
-    )
+    spec = NetworkEntry(**network).spec()  # as the engine builds a job's network
     shape = (1, side, side)
     fit_rows = gaussian_inputs(seed, side, job["kernel_points"], "fig5-models-fit")
     rows = gaussian_inputs(seed, side, job["points"], "fig5-models-norms")

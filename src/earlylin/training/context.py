@@ -74,11 +74,15 @@ class RunContext:
         return f"on {self.device.type}, {str(self.dtype).removeprefix('torch.')}"
 
     def build(self, seed: int, dtype: torch.dtype) -> torch.nn.Module:
-        return build_model(self.spec, self.shape, seed, dtype, self.flat, statistics_inputs(self.data, self.shape))
+        statistics = statistics_inputs(self.spec, self.data, self.shape)
+        return build_model(self.spec, self.shape, seed, dtype, self.flat, statistics)
 
 
-def statistics_inputs(data: Dataset, shape: tuple[int, ...]) -> Tensor:
-    """The training inputs whose batch statistics a frozen BatchNorm keeps (float64, CPU)."""
+def statistics_inputs(spec: ModelSpec, data: Dataset, shape: tuple[int, ...]) -> Tensor | None:
+    """The training inputs whose batch statistics a frozen BatchNorm keeps (float64, CPU);
+    None for a network without ``batch_norm: frozen``, which reads none."""
+    if spec.batch_norm != "frozen":
+        return None
     return as_inputs(data.X_train[:FROZEN_POINTS], shape, torch.float64, torch.device("cpu"))
 
 
@@ -89,7 +93,7 @@ def admitted(job: TrainingJob, data: Dataset, options: RunOptions) -> RunContext
     if job.sweep:
         check_argument(spec, job.sweep["argument"], job.key("width_argument"))
     init = job.network.init_seed(job.seed, shape)
-    candidate = build_model(spec, shape, init, torch.float64, statistics=statistics_inputs(data, shape))
+    candidate = build_model(spec, shape, init, torch.float64, statistics=statistics_inputs(spec, data, shape))
     rows = as_inputs(data.X_train[:_CHECK_ROWS], shape, torch.float64, torch.device("cpu"))
     flat = admit(spec, candidate, rows, job.key("linearise") if job.linearise else None)
     device, dtype = resolve_device(options.device), resolve_dtype(job.dtype)
