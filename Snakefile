@@ -25,6 +25,7 @@ include: "workflow/rules/two_layer.smk"
 include: "workflow/rules/deep.smk"
 include: "workflow/rules/any_network.smk"
 include: "workflow/rules/any_data.smk"
+include: "workflow/rules/any_classes.smk"
 include: "workflow/rules/kernels.smk"
 include: "workflow/rules/scales.smk"
 include: "workflow/rules/scorecard.smk"
@@ -61,6 +62,7 @@ localrules:
     fig_models,
     fig_widths,
     fig_data,
+    fig_classes,
     fig5,
     fig5_extra,
     fig5_models,
@@ -82,6 +84,7 @@ rule figures:
         rules.fig_models.output,
         rules.fig_widths.output,
         rules.fig_data.output,
+        rules.fig_classes.output,
         rules.fig5.output,
         rules.fig5_extra.output,
         rules.fig5_models.output,

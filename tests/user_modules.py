@@ -39,6 +39,13 @@ def readout_vector(input_shape, generator, width=16):
     return _Flat(nn.Sequential(nn.Linear(_width(input_shape), width), nn.Tanh()), width)
 
 
+def readout_classes(input_shape, generator, width=16, classes=1):
+    """k classes (fig_classes): a readout nn.Linear(width, classes), outputs (batch, classes);
+    ``classes`` is the factory argument a config names as the network's outputs_argument."""
+    body = nn.Sequential(nn.Flatten(), nn.Linear(_width(input_shape), width), nn.Tanh(), nn.Linear(width, classes))
+    return body
+
+
 class WeightSharing(nn.Module):
     def __init__(self, d, width):
         super().__init__()
@@ -278,7 +285,10 @@ REFUSED = {
     ),
     "dropout": ("its outputs are random", "Dropout in training mode", "eval mode"),
     "tuple_output": ("returns a tuple of 2 entries, not one tensor", "Return one tensor"),
-    "two_outputs": ("returns outputs of shape (16, 2) for a batch of 16 inputs", "nn.Linear(features, 1)"),
+    "two_outputs": (
+        "returns outputs of shape (16, 2) for a batch of 16 inputs, not one output per input",
+        "nn.Linear(features, 1)",
+    ),
     "scripted": ("TorchScript module", "do not script or trace it"),
     "old_function": ("torch.autograd.Function without a setup_context", "setup_context staticmethod"),
     "item_call": (".item()", "Keep values as tensors", "user_modules.py, line", ".item())"),

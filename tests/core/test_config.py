@@ -81,7 +81,7 @@ def test_the_worked_example_of_the_docs_is_a_valid_overlay_naming_resnet18_with_
         (
             lambda c: c["deep"].update(fig4=["cifar100"]),
             r"'deep.fig4' names data set 'cifar100', which 'deep.datasets' does not define; "
-            r"defined: cifar10, cifar10_8x8, digits_3v8, gaussian_256, mnist, mnist_subset_7x7",
+            r"defined: cifar10, cifar10_8x8, digits_3v8, gaussian_256, mnist, mnist_subset_10, mnist_subset_7x7",
         ),
         (
             lambda c: c["deep"]["datasets"]["mnist"].update(source="imagenet"),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from earlylin.core.losses import LOSSES, HeavyBall, loss_derivative, loss_values, mean_loss
+from earlylin.core.losses import LOSSES, ONE_OUTPUT_LOSSES, HeavyBall, loss_derivative, loss_values, mean_loss
 
 F = np.array([-3.0, -0.4, 0.0, 0.7, 2.5])
 Y = np.array([1.0, -1.0, 1.0, 1.0, -1.0])
@@ -39,7 +39,10 @@ def test_the_registry_is_the_schema_s_list_of_losses():
     from earlylin.core.config import load_schema
 
     schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
-    assert schema["properties"]["fig_data"]["properties"]["losses"]["items"]["enum"] == list(LOSSES)
+    assert schema["properties"]["fig_classes"]["properties"]["losses"]["items"]["enum"] == list(LOSSES)
+    # fig_data reads the sign of one output: the losses of one output per input
+    assert schema["properties"]["fig_data"]["properties"]["losses"]["items"]["enum"] == list(ONE_OUTPUT_LOSSES)
+    assert list(ONE_OUTPUT_LOSSES) == [name for name, loss in LOSSES.items() if loss.one_output]
 
 
 def test_the_registry_imports_no_torch():
@@ -51,7 +54,7 @@ def test_the_registry_imports_no_torch():
 
 
 def test_unknown_loss_and_bad_momentum_are_refused():
-    with pytest.raises(ValueError, match="loss 'hinge'; allowed values: mse, logistic"):
+    with pytest.raises(ValueError, match="loss 'hinge'; allowed values: mse, logistic, cross_entropy"):
         loss_values(F, Y, "hinge")
     for momentum in (-0.1, 1.0):
         with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):

@@ -148,3 +148,78 @@ def test_a_bad_npz_data_set_is_named_in_the_config_check(tmp_path, monkeypatch, 
         del deep["datasets"]["own"]["path"]
     problems = dataset_problems(deep, "own")
     assert len(problems) == 1 and message in problems[0], problems
+
+
+# Three classes of the user's own images: labels 0..2 in the order of ``classes``, a class-balanced
+# draw, and every class checked against its share.
+
+
+def test_three_classes_of_a_file_without_a_test_split_are_drawn_class_balanced(tmp_path):
+    images, labels = _images()  # 14, 13 and 13 images of labels 0, 1, 2
+    path = _write(tmp_path / "own.npz", images=images, labels=labels)
+    data = image_dataset("npz", path, (2, 0, 1), 20, 7, 1, rng_stream(0, "image-subset", 2, 0, 1))
+    assert np.bincount(data.y_train.astype(int)).tolist() == [7, 7, 6]
+    assert np.bincount(data.y_test.astype(int)).tolist() == [3, 2, 2]
+    expected, _ = preprocess_images(images, 1)
+    drawn = []
+    for row, label in zip(np.vstack([data.X_train, data.X_test]), np.concatenate([data.y_train, data.y_test])):
+        match = np.flatnonzero(np.all(np.isclose(expected, row), axis=1))
+        assert match.size == 1 and labels[match[0]] == (2, 0, 1)[int(label)]
+        drawn.append(match[0])
+    assert len(set(drawn)) == 27  # train and test disjoint
+
+
+def test_three_classes_of_a_file_with_a_test_split_draw_their_shares_from_each(tmp_path):
+    images, labels = _images(30, (1, 4, 4))
+    test_images, test_labels = _images(12, (1, 4, 4), seed=1)
+    path = _write(tmp_path / "own.npz", images=images, labels=labels, test_images=test_images, test_labels=test_labels)
+    deep = _deep(path, classes=[1, 0, 2], pool=1, n_train=29, n_test=12)
+    assert dataset_problems(deep, "own") == []
+    assert dataset_label(deep, "own") == "own (npz labels 0..2 (3 classes), 4x4, n = 29 / 12)"
+    data = image_dataset("npz", path, (1, 0, 2), 29, 12, 1, np.random.default_rng(0))
+    assert np.bincount(data.y_train.astype(int)).tolist() == [10, 10, 9]
+    assert np.bincount(data.y_test.astype(int)).tolist() == [4, 4, 4]
+    test_rows, _ = preprocess_images(test_images, 1)
+    for row, label in zip(data.X_test, data.y_test):
+        match = np.flatnonzero(np.all(np.isclose(test_rows, row), axis=1))
+        assert match.size == 1 and test_labels[match[0]] == (1, 0, 2)[int(label)]
+
+
+@pytest.mark.parametrize(
+    ("test_split", "entry", "message"),
+    [
+        (
+            False,
+            dict(classes=[2, 0, 1], n_train=30, n_test=10),  # shares 10 + 4, 10 + 3, 10 + 3 of 13, 14, 13
+            "config key 'deep.datasets.own': class 2 of source npz holds 13 images, but a class-balanced draw of "
+            "n_train + n_test = 40 images over 3 classes takes 14 of it; lower n_train / n_test (now from "
+            "'deep.datasets.own.n_train' and 'deep.datasets.own.n_test') so that each class's share is at most 13",
+        ),
+        (
+            True,
+            dict(classes=[0, 1, 2], n_train=30, n_test=13),  # test shares 5, 4, 4 of 4 each
+            "config key 'deep.datasets.own': class 0 of the test split of npz holds 4 images, but a class-balanced "
+            "draw of n_test = 13 images over 3 classes takes 5 of it; lower n_test (now from "
+            "'deep.datasets.own.n_test') so that each class's share is at most 4",
+        ),
+        (
+            True,
+            dict(classes=[0, 1, 2], n_test=12),  # n_train from the section: 20, fits; n_train = 31 would not
+            None,
+        ),
+        (
+            False,
+            dict(classes=[0, 1, 2, 3]),
+            "config key 'deep.datasets.own.classes' = [0, 1, 2, 3]: class 3 does not occur in source npz; "
+            "its labels: 0..2",
+        ),
+    ],
+    ids=["pooled-share", "test-share", "fits", "no such class"],
+)
+def test_each_of_three_classes_is_checked_against_its_share(tmp_path, test_split, entry, message):
+    images, labels = _images(30 if test_split else 40, (1, 8, 8))
+    arrays = dict(images=images, labels=labels)
+    if test_split:
+        arrays.update(zip(("test_images", "test_labels"), _images(12, (1, 8, 8), seed=1)))
+    deep = _deep(_write(tmp_path / "own.npz", **arrays), **entry)
+    assert dataset_problems(deep, "own") == ([message] if message else [])

@@ -258,6 +258,29 @@ def test_asking_svhn_for_more_images_than_its_classes_hold_is_refused():
     assert _problems({**entry, "n_train": 18_809, "n_test": 6843}) == []
 
 
+def test_k_class_data_sets_are_checked_per_class_against_their_share_of_each_split():
+    # All 100 CIFAR-100 classes: 500 / 100 each, so 50,000 / 10,000 take every image; one more test
+    # image is a 101st of class 0 (the first n mod k classes take one more).
+    entry = {"source": "cifar100", "classes": list(range(100)), "pool": 4, "n_train": 50_000, "n_test": 10_000}
+    assert _problems(entry) == []
+    assert _problems({**entry, "n_test": 10_001}) == [
+        "config key 'deep.datasets.probe': class 0 of the test split of cifar100 holds 100 images, but a "
+        "class-balanced draw of n_test = 10001 images over 100 classes takes 101 of it; lower n_test (now from "
+        "'deep.datasets.probe.n_test') so that each class's share is at most 100"
+    ]
+    # SVHN's ten digits: the nines are fewest in both splits (4,659 train, 1,595 test).
+    train, test = _problems(
+        {"source": "svhn", "classes": list(range(10)), "pool": 4, "n_train": 46_600, "n_test": 16_000}
+    )
+    assert train == (
+        "config key 'deep.datasets.probe': class 9 of the train split of svhn holds 4659 images, but a "
+        "class-balanced draw of n_train = 46600 images over 10 classes takes 4660 of it; lower n_train (now from "
+        "'deep.datasets.probe.n_train') so that each class's share is at most 4659"
+    )
+    assert test.startswith("config key 'deep.datasets.probe': class 9 of the test split of svhn holds 1595 images")
+    assert "n_test = 16000 images over 10 classes takes 1600 of it" in test
+
+
 def test_the_whole_config_check_refuses_a_missing_cifar100_class():
     config = copy.deepcopy(CONFIG)
     config["deep"]["datasets"]["probe"] = {"source": "cifar100", "classes": [3, 150], "pool": 4}

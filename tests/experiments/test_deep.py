@@ -2,11 +2,14 @@
 per-data-set overrides, and the checks across keys that the schema cannot make."""
 
 import copy
+import re
 
 import pytest
+import yaml
 from workflow_runs import ROOT
 
-from earlylin.experiments.configuration import paper_config
+from earlylin.core.config import ConfigError
+from earlylin.experiments.configuration import check_config, paper_config
 from earlylin.experiments.deep import (
     config_problems,
     figure_datasets,
@@ -16,7 +19,13 @@ from earlylin.experiments.deep import (
     networks_text,
     training_job,
 )
-from earlylin.experiments.image_sets import dataset_entry, dataset_label, image_data_job, pooled_shape
+from earlylin.experiments.image_sets import (
+    dataset_entry,
+    dataset_label,
+    image_data_job,
+    named_dataset_problems,
+    pooled_shape,
+)
 from earlylin.training.job import TrainingJob
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -198,3 +207,131 @@ def test_labels_in_messages_are_written_as_ranges():
     assert label_ranges(range(100)) == "0..99"
     assert label_ranges([7, 0, 2, 5, 6]) == "0, 2, 5..7"
     assert label_ranges([3, 4]) == "3, 4"
+
+
+# Data sets of k > 2 classes (labels 0..k-1, a class-balanced draw): their sizes are checked per
+# class, and every section that trains on two classes (labels +-1) refuses them.
+
+MNIST10 = {"source": "mnist_subset", "classes": list(range(10)), "pool": 4, "n_train": 2000, "n_test": 1000}
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [
+        # the bundled subset: 500 images of each digit for train and test together; shares 401 + 100
+        (
+            {**MNIST10, "n_train": 4001, "n_test": 1000},
+            "config key 'deep.datasets.probe': class 0 of source mnist_subset holds 500 images, but a class-balanced "
+            "draw of n_train + n_test = 5001 images over 10 classes takes 501 of it; lower n_train / n_test (now from "
+            "'deep.datasets.probe.n_train' and 'deep.datasets.probe.n_test') so that each class's share is at most 500",
+        ),
+        # digits: 183 threes, 174 eights, 178 zeros; each class takes 120 + 60: the eights are shortest
+        (
+            {"source": "digits", "classes": [3, 8, 0], "pool": 1, "n_train": 360, "n_test": 180},
+            "config key 'deep.datasets.probe': class 8 of source digits holds 174 images, but a class-balanced draw "
+            "of n_train + n_test = 540 images over 3 classes takes 180 of it; lower n_train / n_test (now from "
+            "'deep.datasets.probe.n_train' and 'deep.datasets.probe.n_test') so that each class's share is at most 174",
+        ),
+        # CIFAR-10: 5,000 training images per class; 50,001 takes 5,001 of the first class
+        (
+            {"source": "cifar10", "classes": list(range(10)), "pool": 4, "n_train": 50_001, "n_test": 2000},
+            "config key 'deep.datasets.probe': class 0 of the train split of cifar10 holds 5000 images, but a "
+            "class-balanced draw of n_train = 50001 images over 10 classes takes 5001 of it; lower n_train (now from "
+            "'deep.datasets.probe.n_train') so that each class's share is at most 5000",
+        ),
+        # MNIST's test split: 1,135 ones, 892 fives, 980 zeros; 2,700 takes 900 of each
+        (
+            {"source": "mnist", "classes": [1, 5, 0], "pool": 1, "n_train": 300, "n_test": 2700},
+            "config key 'deep.datasets.probe': class 5 of the test split of mnist holds 892 images, but a "
+            "class-balanced draw of n_test = 2700 images over 3 classes takes 900 of it; lower n_test (now from "
+            "'deep.datasets.probe.n_test') so that each class's share is at most 892",
+        ),
+        # a class the source lacks: as for two classes
+        (
+            {**MNIST10, "classes": [0, 1, 12]},
+            "config key 'deep.datasets.probe.classes' = [0, 1, 12]: class 12 does not occur in source mnist_subset; "
+            "its labels: 0..9",
+        ),
+    ],
+    ids=["mnist_subset-pooled", "digits-pooled", "cifar10-train", "mnist-test", "absent"],
+)
+def test_each_of_k_classes_is_checked_against_its_share_before_any_job(entry, expected):
+    assert _problems(lambda d: d["datasets"].update(probe=dict(entry))) == [expected]
+
+
+def test_the_section_s_sizes_are_named_when_a_k_class_data_set_takes_them():
+    entry = {key: value for key, value in MNIST10.items() if key not in ("n_train", "n_test")}
+    (problem,) = _problems(lambda d: d["datasets"].update(probe=entry))  # 10,000 + 2,000 of 5,000 images
+    assert "n_train + n_test = 12000 images over 10 classes takes 1200 of it" in problem
+    assert "now from 'deep.n_train' and 'deep.n_test'" in problem
+
+
+def test_k_classes_that_fit_their_shares_pass_and_are_titled_by_their_range():
+    deep = copy.deepcopy(DEEP)
+    deep["datasets"].update(
+        mnist10=dict(MNIST10),
+        cats=dict(source="cifar10", classes=[7, 3, 5], pool=4, n_train=15_000, n_test=3000),  # all of each
+    )
+    assert config_problems({**CONFIG, "deep": deep}) == []
+    assert dataset_label(deep, "mnist10") == "mnist10 (mnist_subset digits 0..9 (10 classes), 7x7, n = 2000 / 1000)"
+    assert dataset_label(deep, "cats") == "cats (cifar10 labels 3, 5, 7 (3 classes), 8x8x3, n = 15000 / 3000)"
+
+
+def _raw_config():
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["deep"]["datasets"]["mnist10"] = dict(MNIST10)
+    return config
+
+
+def test_the_schema_takes_two_or_more_distinct_classes():
+    check_config(_raw_config(), SCHEMA)  # ten classes, named by no section: fine
+    for classes, message in (([3], "is too short"), ([3, 5, 3], "has non-unique elements")):
+        config = _raw_config()
+        config["deep"]["datasets"]["mnist10"]["classes"] = classes
+        with pytest.raises(ConfigError, match=re.escape(f"'deep.datasets.mnist10.classes' = {classes}")) as info:
+            check_config(config, SCHEMA)
+        assert message in str(info.value)
+
+
+TWO_CLASS_REFUSAL = (
+    "config key '{key}' names data set 'mnist10', which has 10 classes ('deep.datasets.mnist10.classes' = "
+    "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); this section trains on two classes (labels +-1): name a data set with two classes"
+)
+
+
+@pytest.mark.parametrize(
+    "key, edit",
+    [
+        ("deep.fig3", lambda c: c["deep"].update(fig3=["mnist10"])),
+        ("deep.fig4", lambda c: c["deep"].update(fig4=["cifar10", "mnist10"])),
+        ("deep.fig3_offline", lambda c: c["deep"].update(fig3_offline=["mnist10"])),
+        ("models.datasets", lambda c: c["models"].update(datasets=["mnist10"])),
+        ("models.widths.datasets", lambda c: c["models"]["widths"].update(datasets=["mnist10"])),
+        ("fig_data.datasets", lambda c: c["fig_data"].update(datasets=["mnist_subset_7x7", "mnist10"])),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_every_section_that_trains_on_two_classes_refuses_a_ten_class_data_set(key, edit):
+    config = _raw_config()
+    edit(config)
+    with pytest.raises(ConfigError) as info:
+        check_config(config, SCHEMA)
+    assert TWO_CLASS_REFUSAL.format(key=key) in str(info.value)
+    assert str(info.value).count("which has 10 classes") == 1  # only the section that names it
+
+
+def test_a_k_class_section_may_name_a_ten_class_data_set():
+    deep = {**DEEP, "datasets": {**DEEP["datasets"], "mnist10": dict(MNIST10)}}
+    limits = {"models.batch_size": 500}
+    assert named_dataset_problems(deep, "some.datasets", ["mnist10"], limits, two_classes=False) == []
+    assert named_dataset_problems(deep, "some.datasets", ["mnist10"], limits) == [
+        TWO_CLASS_REFUSAL.format(key="some.datasets")
+    ]
+    assert named_dataset_problems(deep, "some.datasets", ["mnist_subset_7x7"], limits) == []
+
+
+def test_the_two_class_deep_figures_are_all_the_deep_figures():
+    from earlylin.experiments.deep import FIGURES
+    from earlylin.experiments.image_sets import TWO_CLASS_DEEP_FIGURES
+
+    assert TWO_CLASS_DEEP_FIGURES == tuple(FIGURES)

@@ -42,7 +42,7 @@ def front(workdir):
         for name, choice in BATCH_NORM_CHOICES.items()
     )
     networks += (
-        "    resnet18: {network: 'torchvision.models:resnet18', kwargs: {num_classes: 1}, lr: auto, "
+        "    resnet18: {network: 'torchvision.models:resnet18', outputs_argument: num_classes, lr: auto, "
         "batch_norm: group, input: {channels: 3}}\n"
     )
     names = [*map(_config_name, factories), *BATCH_NORM_CHOICES, "resnet18"]

@@ -53,6 +53,11 @@ FC_ALL = {**FC, **FIG5M_ONE}  # its factory or kwargs: fig5_models too (not its 
 WIDTHS = {"fit_width_slopes": 1, "fig_widths": 1, "figures": 1}
 WIDTHS_TRAIN = {"train_width_sweep": 6, **WIDTHS}
 WIDTHS_MNIST = {"train_width_sweep": 3, **WIDTHS}
+# fig_classes in the preview: the FC net and the residual CNN on mnist10_7x7 (ten digits), with
+# cross_entropy and mse, one seed: 2 jobs per network
+CLASSES = {"fig_classes": 1, "scorecard": 1, "figures": 1}
+CLASSES_TRAIN = {"train_any_classes": 4, **CLASSES}
+CLASSES_ONE = {"train_any_classes": 2, **CLASSES}  # one network's two losses
 NOTHING: dict[str, int] = {}
 
 # key -> (new value, the jobs a dry run must plan). The preview's values are in
@@ -155,16 +160,19 @@ CASES = {
     "deep.checkpoint_minutes": (1, NOTHING),
     "deep.max_cpu_hours": (1, NOTHING),
     "models.datasets": (["mnist01_14x14"], MODELS_TRAIN),
-    "models.networks.fc.network": ("fc_standard", {**FC_ALL, **WIDTHS_TRAIN}),
-    "models.networks.fc.kwargs.depth": (3, {**FC_ALL, **WIDTHS_TRAIN}),
-    "models.networks.fc.kwargs.width": (64, FC_ALL),  # fig_widths sets the width itself
-    "models.networks.fc.lr": (0.5, {**FC, **WIDTHS_TRAIN}),
+    "models.networks.fc.network": ("fc_standard", {**FC_ALL, **WIDTHS_TRAIN, **CLASSES_ONE}),
+    "models.networks.fc.kwargs.depth": (3, {**FC_ALL, **WIDTHS_TRAIN, **CLASSES_ONE}),
+    "models.networks.fc.kwargs.width": (64, {**FC_ALL, **CLASSES_ONE}),  # fig_widths sets the width itself
+    "models.networks.fc.lr": (0.5, {**FC, **WIDTHS_TRAIN, **CLASSES_ONE}),
     # the same factory by its import path: another network string, so its job reruns
-    "models.networks.resnet.network": ("earlylin.networks.builtin:residual_cnn", {**MODELS_ONE, **FIG5M_ONE}),
-    "models.networks.resnet.kwargs.blocks": (2, {**MODELS_ONE, **FIG5M_ONE}),
-    "models.networks.resnet.kwargs.channels": (4, {**MODELS_ONE, **FIG5M_ONE}),
-    "models.networks.resnet.kwargs.activation": ("erf", {**MODELS_ONE, **FIG5M_ONE}),
-    "models.networks.resnet.lr": (0.5, MODELS_ONE),
+    "models.networks.resnet.network": (
+        "earlylin.networks.builtin:residual_cnn",
+        {**MODELS_ONE, **FIG5M_ONE, **CLASSES_ONE},
+    ),
+    "models.networks.resnet.kwargs.blocks": (2, {**MODELS_ONE, **FIG5M_ONE, **CLASSES_ONE}),
+    "models.networks.resnet.kwargs.channels": (4, {**MODELS_ONE, **FIG5M_ONE, **CLASSES_ONE}),
+    "models.networks.resnet.kwargs.activation": ("erf", {**MODELS_ONE, **FIG5M_ONE, **CLASSES_ONE}),
+    "models.networks.resnet.lr": (0.5, {**MODELS_ONE, **CLASSES_ONE}),
     # defined in config.yaml, not trained by the preview (models.train)
     "models.networks.cnn.network": ("residual_cnn", NOTHING),
     "models.networks.cnn.kwargs.depth": (3, NOTHING),
@@ -174,17 +182,23 @@ CASES = {
     "models.networks.fcstandard.kwargs.depth": (3, NOTHING),
     "models.networks.fcstandard.kwargs.width": (64, NOTHING),
     "models.networks.fcstandard.lr": (0.001, NOTHING),
+    "models.networks.resnet18.network": ("torchvision.models:resnet34", NOTHING),
+    "models.networks.resnet18.outputs_argument": ("classes", NOTHING),
+    "models.networks.resnet18.batch_norm": ("group", NOTHING),
+    "models.networks.resnet18.input.channels": (1, NOTHING),
+    "models.networks.resnet18.lr": (0.01, NOTHING),
     "models.train": (["fc"], MODELS),
     "models.seeds": ([0, 1], MODELS_TRAIN),
     "models.batch_size": (50, {**MODELS_TRAIN, **WIDTHS_TRAIN}),
     "models.max_step": (200, MODELS_TRAIN),
     "models.steps_per_decade": (4, {**MODELS_TRAIN, **WIDTHS_TRAIN}),
-    "models.dtype": ("float64", {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
+    "models.dtype": ("float64", {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN, **CLASSES_TRAIN}),
     "models.kernel_points": (50, {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
     "models.kernel_initialisations": (3, {**MODELS_TRAIN, **DATA_TRAIN, **WIDTHS_TRAIN}),
     "models.movement_steps": ([0, 50], MODELS_TRAIN),
     "models.movement_points": (30, MODELS_TRAIN),
-    "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN}),  # fig_widths always linearises
+    # fig_widths always linearises
+    "models.linearise": (False, {**MODELS_TRAIN, **DATA_TRAIN, **CLASSES_TRAIN}),
     "models.lr_fraction": (0.25, NOTHING),  # no network of the preview has lr: auto
     "models.widths.networks.fc.values": ([32, 128], WIDTHS),
     "models.widths.datasets": (["mnist01_7x7"], WIDTHS),
@@ -204,6 +218,22 @@ CASES = {
     "fig_data.steps_per_decade": (4, DATA_TRAIN),
     "fig_data.resamples": (100, DATA_TRAIN),
     "fig_data.n_logit_samples": (2, {"fig_data": 1, "figures": 1}),
+    "fig_classes.datasets": (["mnist_subset_10"], {"image_data": 1, **CLASSES_TRAIN}),
+    "fig_classes.networks": (["fc"], CLASSES),
+    "fig_classes.losses": (["cross_entropy"], CLASSES),
+    "fig_classes.momentum": (0.5, CLASSES_TRAIN),
+    "fig_classes.exact_kernel": (False, CLASSES_ONE),  # the FC net's Theta_inf (x) I_k; the CNN has none here
+    "fig_classes.seeds": ([0, 1], {"image_data": 1, **CLASSES_TRAIN}),
+    "fig_classes.batch_size": (50, CLASSES_TRAIN),
+    "fig_classes.max_step": (50, CLASSES_TRAIN),
+    "fig_classes.steps_per_decade": (4, CLASSES_TRAIN),
+    "fig_classes.kernel_points": (30, CLASSES_TRAIN),
+    "fig_classes.kernel_initialisations": (3, CLASSES_TRAIN),
+    "fig_classes.resamples": (100, CLASSES_TRAIN),
+    # the data sets of fig_classes: the preview's ten digits, and the paper-scale config's
+    "deep.datasets.mnist10_7x7.classes": ([0, 1, 2], {"image_data": 1, **CLASSES_TRAIN}),
+    "deep.datasets.mnist10_7x7.n_train": (400, {"image_data": 1, **CLASSES_TRAIN}),
+    "deep.datasets.mnist_subset_10.classes": ([9, 8, 7, 6, 5, 4, 3, 2, 1, 0], NOTHING),
     "fig5.activation": ("relu", {"fig5": 1, "scorecard": 1, "figures": 1}),
     "fig5.n": (400, FIG5_ALL),
     "fig5.width": (800, FIG5_ALL),

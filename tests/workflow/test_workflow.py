@@ -226,6 +226,7 @@ GPU_RULES = {
     "train_any_network",
     "train_width_sweep",
     "train_any_data",
+    "train_any_classes",
     "ntk_norms",
     "kernel_fit_norms",
     "horizon_run",

@@ -6,11 +6,17 @@ objective and optimiser to the network, its linearised network, its linear model
 kernel model, so that they still differ only in the model.
 
 ``LOSSES`` is the one registry of losses (the config schema's allowed values come from it).
-Each loss of an output f and a label y = +-1 has a value and a derivative in f (what every
-model's gradient is built from: dL/dtheta = (1/|B|) sum_B l'(f(x), y) df(x)/dtheta):
+Each loss has a value and a derivative in the outputs (what every model's gradient is built
+from: dL/dtheta = (1/|B|) sum_B l'(f(x), y) df(x)/dtheta). Two classes are one output per
+input and labels y = +-1; k classes (and cross-entropy with two) are k outputs per input and
+one-hot targets y (``targets``), the loss of an input summed over its outputs:
 
-* ``mse``: l = (f - y)^2 / 2, l' = f - y (the paper's);
-* ``logistic``: l = log(1 + e^(-y f)), l' = -y / (1 + e^(y f)) = -y sigmoid(-y f).
+* ``mse``: l = (f - y)^2 / 2, l' = f - y (the paper's); with k outputs
+  l = sum_c (f_c - y_c)^2 / 2 on one-hot targets (Lee et al. 2019);
+* ``logistic``: l = log(1 + e^(-y f)), l' = -y / (1 + e^(y f)) = -y sigmoid(-y f) (two
+  classes only);
+* ``cross_entropy``: softmax cross-entropy of k outputs, l = logsumexp(f) - sum_c y_c f_c,
+  l' = softmax(f) - y (k outputs only; with two classes it has two outputs).
 
 Both work on numpy arrays and on torch tensors (differentiably); torch is imported only when
 a tensor is passed, so the registry is light enough for the Snakefile to read.
@@ -49,6 +55,26 @@ def _logistic_value(f, y):
     return np.logaddexp(0.0, -y * f)
 
 
+def _cross_entropy_value(f, y):
+    if _is_tensor(f):
+        import torch
+
+        return torch.logsumexp(f, dim=-1) - torch.sum(y * f, dim=-1)
+    from scipy.special import logsumexp
+
+    return logsumexp(f, axis=-1) - np.sum(y * f, axis=-1)
+
+
+def _cross_entropy_derivative(f, y):
+    if _is_tensor(f):
+        import torch
+
+        return torch.softmax(f, dim=-1) - y
+    from scipy.special import softmax
+
+    return softmax(np.asarray(f, dtype=np.float64), axis=-1) - np.asarray(y, dtype=np.float64)
+
+
 def _logistic_derivative(f, y):
     if _is_tensor(f):
         import torch
@@ -62,18 +88,35 @@ def _logistic_derivative(f, y):
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss of an output f and a label y: its value l(f, y) and derivative l'(f, y)."""
+    """A loss of outputs f and labels y: its value l(f, y) and derivative l'(f, y).
+    ``one_output``: it trains one output per input on +-1 labels (two classes);
+    ``per_class``: it trains k outputs per input on one-hot targets; ``elementwise``: its
+    value is per output, summed over the outputs of an input when there are k."""
 
     name: str
     formula: str
     value: Callable[[Any, Any], Any]
     derivative: Callable[[Any, Any], Any]
+    one_output: bool = True
+    per_class: bool = True
+    elementwise: bool = True
 
 
 LOSSES = {
     "mse": Loss("mse", "(f - y)^2 / 2", _mse_value, _mse_derivative),
-    "logistic": Loss("logistic", "log(1 + exp(-y f))", _logistic_value, _logistic_derivative),
+    "logistic": Loss("logistic", "log(1 + exp(-y f))", _logistic_value, _logistic_derivative, per_class=False),
+    "cross_entropy": Loss(
+        "cross_entropy",
+        "logsumexp(f) - f_y",
+        _cross_entropy_value,
+        _cross_entropy_derivative,
+        one_output=False,
+        elementwise=False,
+    ),
 }
+# The losses of one output and +-1 labels (fig_data's, whose measures read the sign of f): the
+# names of LOSSES with one_output, a literal so that the config schema can read it unimported.
+ONE_OUTPUT_LOSSES = ("mse", "logistic")
 
 
 def get_loss(name: str) -> Loss:
@@ -82,20 +125,66 @@ def get_loss(name: str) -> Loss:
     return LOSSES[name]
 
 
+def output_count(loss: str, classes: int) -> int:
+    """How many outputs per input a network trains with ``loss`` on ``classes`` classes: one
+    for two classes where the loss takes +-1 labels (today's binary tables), else one per
+    class. A loss of +-1 labels only (logistic) with more classes is a ValueError."""
+    rule = get_loss(loss)
+    if classes < 2:
+        raise ValueError(f"a classification needs at least two classes, got {classes}")
+    if classes == 2 and rule.one_output:
+        return 1
+    if not rule.per_class:
+        raise ValueError(
+            f"loss {loss} needs two classes (labels +-1), but the data set has {classes}; use "
+            f"{' or '.join(name for name, other in LOSSES.items() if other.per_class)} for k classes"
+        )
+    return classes
+
+
+def class_indices(y, classes: int) -> np.ndarray:
+    """Class indices 0..k-1 of a data set's labels: +-1 labels of two classes (+1 is the first
+    class, index 0), class indices as they are for more classes."""
+    y = np.asarray(y, dtype=np.float64)
+    if classes == 2:
+        if not np.all(np.abs(y) == 1.0):
+            raise ValueError("the labels of two classes must be +-1")
+        return (y < 0).astype(np.int64)
+    indices = y.astype(np.int64)
+    if not (np.all(indices == y) and np.all((indices >= 0) & (indices < classes))):
+        raise ValueError(f"the labels of {classes} classes must be class indices 0..{classes - 1}")
+    return indices
+
+
+def targets(y, classes: int, outputs: int) -> np.ndarray:
+    """What the loss compares the outputs with (float64): the +-1 labels themselves for one
+    output, one-hot rows (n, k) of the class indices for k outputs."""
+    if outputs == 1:
+        return np.asarray(y, dtype=np.float64)
+    return np.eye(outputs)[class_indices(y, classes)]
+
+
 def _as_float64(f, y):
     return np.asarray(f, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def loss_values(f, y, loss: str):
-    """l(f, y) elementwise, for numpy arrays (in float64) or torch tensors (differentiable)."""
+    """l(f, y) per input, for numpy arrays (in float64) or torch tensors (differentiable): with
+    one output elementwise; with k outputs (targets y of shape (n, k)) summed over them."""
     rule = get_loss(loss)
-    return rule.value(f, y) if _is_tensor(f) else rule.value(*_as_float64(f, y))
+    per_class = y.ndim == 2
+    if per_class and not rule.per_class:
+        raise ValueError(f"loss {loss} takes one output per input and +-1 labels, not one-hot targets")
+    if not per_class and not rule.one_output:
+        raise ValueError(f"loss {loss} takes one output per class and one-hot targets, not +-1 labels")
+    values = rule.value(f, y) if _is_tensor(f) else rule.value(*_as_float64(f, y))
+    return values.sum(-1) if per_class and rule.elementwise else values
 
 
 def mean_loss(f, y, loss: str) -> float:
     """The loss averaged over points (the training and test losses the tables log); over the
-    last axis for stacked outputs (steps x points)."""
-    return np.mean(loss_values(np.asarray(f, dtype=np.float64), y, loss), axis=-1)
+    points' axis for stacked outputs (steps x points, or steps x points x k)."""
+    return np.mean(loss_values(np.asarray(f, dtype=np.float64), np.asarray(y, dtype=np.float64), loss), axis=-1)
 
 
 def loss_derivative(f, y, loss: str):

@@ -193,17 +193,19 @@ def loss_rows(model: str, steps: np.ndarray, split: str, loss: np.ndarray) -> pd
 
 
 def output_rows(model: str, steps: np.ndarray, outputs: np.ndarray) -> pd.DataFrame:
-    """Rows (model, step, sample, output) from a (steps x samples) array of outputs."""
+    """Rows (model, step, sample, output) from a (steps x samples) array of outputs; rows
+    (model, step, sample, output_index, output) from (steps x samples x k), k outputs per input."""
     outputs = np.asarray(outputs, dtype=np.float64)
-    n_steps, n_samples = outputs.shape
-    return pd.DataFrame(
-        {
-            "model": model,
-            "step": np.repeat(np.asarray(steps, dtype=np.int64), n_samples),
-            "sample": np.tile(np.arange(n_samples, dtype=np.int64), n_steps),
-            "output": outputs.ravel(),
-        }
-    )
+    n_steps, n_samples = outputs.shape[:2]
+    per_sample = int(np.prod(outputs.shape[2:], dtype=np.int64))
+    columns = {
+        "model": model,
+        "step": np.repeat(np.asarray(steps, dtype=np.int64), n_samples * per_sample),
+        "sample": np.tile(np.repeat(np.arange(n_samples, dtype=np.int64), per_sample), n_steps),
+    }
+    if outputs.ndim == 3:
+        columns["output_index"] = np.tile(np.arange(per_sample, dtype=np.int64), n_steps * n_samples)
+    return pd.DataFrame({**columns, "output": outputs.ravel()})
 
 
 def outputs_matrix(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

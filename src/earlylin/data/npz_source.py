@@ -7,10 +7,10 @@ An ``.npz`` file (``np.savez``) holds
   any real dtype, uint8 grey levels or floats;
 * ``labels``: (N,) integer class labels (any non-negative integers);
 * optionally ``test_images`` and ``test_labels`` of the same form: a test split of its own.
-  Without them the train and test images are one seeded draw from the two classes, as for
-  the bundled sources (``images.pooled_two_class_split``).
+  Without them the train and test images are one seeded draw from the data set's classes,
+  as for the bundled sources (``images.pooled_class_split``).
 
-The two classes, pooling and per-image normalisation are those of every source
+The classes (two, or more), pooling and per-image normalisation are those of every source
 (``images.image_dataset``). ``npz_summary`` reads what the workflow needs before any job
 (the image shape and the images per class) from the file's array headers and labels only,
 so that a bad file is refused, naming the key, the value and the fix, while Snakemake parses;

@@ -36,10 +36,15 @@ def network_file(network: str) -> str | None:
     return path if path.endswith(".py") else None
 
 
-def network_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """The network ``name`` of models.networks as a job names it."""
+def network_entry(config: Mapping[str, Any], name: str, outputs: int = 1) -> dict[str, Any]:
+    """The network ``name`` of models.networks as a job names it, built with ``outputs`` outputs
+    per input: the factory argument ``outputs_argument`` of its entry set to that number, or a
+    built-in's ``outputs`` when it is more than one."""
     entry = config["models"]["networks"][name]
     kwargs = dict(entry.get("kwargs") or {})
+    argument = outputs_argument(entry)
+    if argument is not None and (outputs > 1 or entry.get("outputs_argument")):
+        kwargs[argument] = int(outputs)
     network = {
         "name": name,
         "network": entry["network"],
@@ -50,6 +55,15 @@ def network_entry(config: Mapping[str, Any], name: str) -> dict[str, Any]:
     # only when set: a job of a network without them keeps its params (and reruns nothing)
     network.update({key: entry[key] for key in ("batch_norm", "input") if entry.get(key)})
     return network
+
+
+def outputs_argument(entry: Mapping[str, Any]) -> str | None:
+    """The factory argument that sets a network's outputs per input: ``outputs`` for the
+    built-ins, the entry's ``outputs_argument`` for another factory (torchvision's
+    ``num_classes``), None when it has none (the module's own outputs are checked)."""
+    if entry.get("outputs_argument"):
+        return str(entry["outputs_argument"])
+    return "outputs" if entry["network"] in BUILTIN_NETWORKS else None
 
 
 def keys(name: str, section: str) -> dict[str, str]:

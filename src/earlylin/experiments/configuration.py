@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from ..core.config import validate_config
-from . import any_data, any_network, deep, kernel_fit_norms, width_sweep
+from . import any_classes, any_data, any_network, deep, kernel_fit_norms, width_sweep
 
 
 def cross_key_problems(config: Mapping[str, Any]) -> list[str]:
@@ -20,6 +20,7 @@ def cross_key_problems(config: Mapping[str, Any]) -> list[str]:
         deep.config_problems(config)
         + any_network.config_problems(config)
         + any_data.config_problems(config)
+        + any_classes.config_problems(config)
         + kernel_fit_norms.config_problems(config)
         + width_sweep.config_problems(config)
     )

@@ -1,10 +1,12 @@
-"""The two-class image data sets of ``deep.datasets``, shared by Figures 3-4, fig_models and
-fig_data: each entry's settings with the section's defaults, its image shape after pooling,
+"""The image data sets of ``deep.datasets`` (two classes, labels +-1, or k > 2 classes, labels
+0..k-1, drawn class-balanced: ``data.images.class_subset``), shared by Figures 3-4, fig_models
+and fig_data: each entry's settings with the section's defaults, its image shape after pooling,
 its title, and the checks that refuse a data set before any job (a file that cannot be read,
-a class its source lacks, more images than its two classes hold, a pooling that does not
-divide the images). Light (no numpy, no torch): the Snakefile uses it while it parses; a data
-set of the user's own images (``source: npz``) is known from its file's headers and labels
-(``data.npz_source.npz_summary``, numpy only, imported when such a data set exists).
+a class its source lacks, more images than its classes hold, a pooling that does not divide
+the images, more than two classes where a section trains on two). Light (no numpy, no
+torch): the Snakefile uses it while it parses; a data set of the user's own images (``source:
+npz``) is known from its file's headers and labels (``data.npz_source.npz_summary``, numpy
+only, imported when such a data set exists).
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from ..data.sources import GAUSSIAN, NPZ, SOURCES, TORCHVISION
 
 # The erf teacher of a Gaussian data set: Figure 1's width.
 GAUSSIAN_TEACHER_WIDTH = 5
+# The deep figures (``deep.FIGURES``): each trains on two classes (labels +-1).
+TWO_CLASS_DEEP_FIGURES = ("fig3", "fig4", "fig3_offline")
+# What the classes of a source are called in a data set's title (default: labels).
+CLASS_NOUNS = {"mnist": "digits", "mnist_subset": "digits", "digits": "digits", "svhn": "digits"}
+TWO_CLASS_FIX = "this section trains on two classes (labels +-1): name a data set with two classes"
 
 
 def dataset_entry(deep: Mapping[str, Any], dataset: str) -> dict[str, Any]:
@@ -66,9 +73,17 @@ def normalised(config: Mapping[str, Any], name: str) -> bool:
     return config["deep"]["datasets"][name]["source"] != GAUSSIAN
 
 
+def n_classes(deep: Mapping[str, Any], name: str) -> int:
+    """The number of classes of data set ``name``: its ``classes``, 2 for Gaussian vectors
+    (labelled +-1 by their teacher)."""
+    entry = deep["datasets"][name]
+    return 2 if entry["source"] == GAUSSIAN else len(entry.get("classes") or ())
+
+
 def dataset_label(deep: Mapping[str, Any], name: str) -> str:
     """A data set's row title, from its own settings: name, source, classes, the image size
-    after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)'."""
+    after pooling and the image counts, e.g. 'mnist01_7x7 (mnist_subset 0 vs 1, 7x7, n = 400 / 200)',
+    'mnist10 (mnist_subset digits 0..9 (10 classes), 7x7, n = 2000 / 1000)'."""
     entry = dataset_entry(deep, name)
     if entry["source"] == GAUSSIAN:
         return (
@@ -77,24 +92,32 @@ def dataset_label(deep: Mapping[str, Any], name: str) -> str:
         )
     channels, height, width = pooled_shape(entry)
     size = f"{height}x{width}" + (f"x{channels}" if channels > 1 else "")
-    first, second = entry["classes"]
-    return f"{name} ({entry['source']} {first} vs {second}, {size}, n = {entry['n_train']} / {entry['n_test']})"
+    classes = entry["classes"]
+    if len(classes) == 2:
+        first, second = classes
+        what = f"{first} vs {second}"
+    else:
+        what = f"{CLASS_NOUNS.get(entry['source'], 'labels')} {label_ranges(classes)} ({len(classes)} classes)"
+    return f"{name} ({entry['source']} {what}, {size}, n = {entry['n_train']} / {entry['n_test']})"
 
 
 def dataset_problems(deep: Mapping[str, Any], name: str) -> list[str]:
     """Everything wrong with the data set ``name`` of deep.datasets, each naming the key, the
-    value and the fix: its file (source npz), its classes and sizes, its pooling."""
+    value and the fix: its file (source npz), its classes and sizes, its pooling, and more
+    than two classes where a deep figure (``TWO_CLASS_DEEP_FIGURES``) names it."""
     entry = dataset_entry(deep, name)
     key = f"deep.datasets.{name}"
     if entry["source"] == GAUSSIAN:
         return gaussian_problems(entry, key)
+    figures = [f"deep.{figure}" for figure in TWO_CLASS_DEEP_FIGURES if name in (deep.get(figure) or [])]
+    binary = [problem for figure in figures for problem in two_class_problems(deep, figure, name)]
     extra = [part for part in ("d", "teacher_width") if part in deep["datasets"][name]]
     if extra:
-        return [f"config key '{key}.{extra[0]}' is set, but only source gaussian reads it; remove it"]
+        return binary + [f"config key '{key}.{extra[0]}' is set, but only source gaussian reads it; remove it"]
     problems = _file_problems(entry, key)
     if problems:
-        return problems
-    problems = _size_problems(deep, name, entry, key)
+        return binary + problems
+    problems = binary + _size_problems(deep, name, entry, key)
     _, height, width = source_shape(entry)
     if height % entry["pool"] or width % entry["pool"]:
         divisors = [k for k in range(1, height + 1) if height % k == 0 and width % k == 0]
@@ -115,11 +138,28 @@ def gaussian_problems(entry: Mapping[str, Any], key: str) -> list[str]:
     ]
 
 
+def two_class_problems(deep: Mapping[str, Any], key: str, name: str) -> list[str]:
+    """A section that trains on two classes (labels +-1; config key ``key``) refuses data set
+    ``name`` of deep.datasets when it has more."""
+    k = n_classes(deep, name)
+    if k <= 2:
+        return []
+    return [
+        f"config key '{key}' names data set {name!r}, which has {k} classes ('deep.datasets.{name}.classes' = "
+        f"{list(deep['datasets'][name]['classes'])}); {TWO_CLASS_FIX}"
+    ]
+
+
 def named_dataset_problems(
-    deep: Mapping[str, Any], key: str, names: Iterable[str], limits: Mapping[str, int]
+    deep: Mapping[str, Any],
+    key: str,
+    names: Iterable[str],
+    limits: Mapping[str, int],
+    two_classes: bool = True,
 ) -> list[str]:
     """The data sets a section names (config key ``key``) exist in deep.datasets and hold at
-    least each of ``limits`` (config key -> value: a batch, a kernel subset) training images."""
+    least each of ``limits`` (config key -> value: a batch, a kernel subset) training images;
+    with ``two_classes`` (a section that trains on labels +-1) each has two classes."""
     datasets = deep.get("datasets") or {}
     problems = []
     for name in names:
@@ -129,6 +169,8 @@ def named_dataset_problems(
                 f"defined: {', '.join(sorted(datasets))}"
             )
             continue
+        if two_classes:
+            problems += two_class_problems(deep, key, name)
         n_train = int(dataset_entry(deep, name)["n_train"])
         problems += [
             f"config key '{limit}' = {value} exceeds the {n_train} training images of data set {name!r} "
@@ -167,12 +209,18 @@ def label_ranges(labels: Iterable[int]) -> str:
     return ", ".join(f"{run[0]}..{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs)
 
 
+def class_shares(n: int, k: int) -> list[int]:
+    """The images per class of a class-balanced draw of ``n`` over ``k`` classes, as
+    ``data.images.class_shares`` draws them (here without numpy): the first n mod k one more."""
+    return [n // k + (i < n % k) for i in range(k)]
+
+
 def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any], key: str) -> list[str]:
-    """Whether both classes occur in the source, and whether they hold n_train + n_test
-    images (a source without a test split) or n_train training and n_test test images (one with)."""
+    """Whether every class occurs in the source, and whether the classes hold n_train + n_test
+    images (a source without a test split) or n_train training and n_test test images (one
+    with): two classes together, each of k > 2 classes its share of the class-balanced draw."""
     counts = class_counts(entry)
-    first, second = entry["classes"]
-    absent = [c for c in (first, second) if any(c not in split for split in counts.values())]
+    absent = [c for c in entry["classes"] if any(c not in split for split in counts.values())]
     if absent:
         present = sorted(set().union(*counts.values()))
         return [
@@ -185,6 +233,9 @@ def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any],
         part: f"'{key}.{part}'" if part in deep["datasets"][name] else f"'deep.{part}'"
         for part in ("n_train", "n_test")
     }
+    if len(entry["classes"]) > 2:
+        return _share_problems(entry, key, counts, origin)
+    first, second = entry["classes"]
     if "pooled" in counts:
         held = counts["pooled"][first] + counts["pooled"][second]
         asked = entry["n_train"] + entry["n_test"]
@@ -204,6 +255,43 @@ def _size_problems(deep: Mapping[str, Any], name: str, entry: Mapping[str, Any],
                 f"config key '{key}': the {split} split of {entry['source']} has {held} images of classes {first} "
                 f"and {second}, but {part} = {entry[part]} (from {origin[part]}); lower it to at most {held}"
             )
+    return problems
+
+
+def _share_problems(
+    entry: Mapping[str, Any], key: str, counts: Mapping[str, Mapping[int, int]], origin: Mapping[str, str]
+) -> list[str]:
+    """Each of k > 2 classes holds its share of the class-balanced draw (``class_shares``):
+    of n_train + n_test (the sum of its train and test shares) for a source without a test
+    split, else of n_train in the train split and of n_test in the test split. One message
+    per split, naming the class short of the most images (the first such class on ties)."""
+    classes = list(entry["classes"])
+    k = len(classes)
+    shares = {part: class_shares(entry[part], k) for part in ("n_train", "n_test")}
+    checks = (
+        [("pooled", ("n_train", "n_test"))] if "pooled" in counts else [("train", ("n_train",)), ("test", ("n_test",))]
+    )
+    problems = []
+    for split, parts in checks:
+        need = [sum(shares[part][i] for part in parts) for i in range(k)]
+        short = [i for i, c in enumerate(classes) if counts[split][c] < need[i]]
+        if not short:
+            continue
+        i = max(short, key=lambda j: need[j] - counts[split][classes[j]])
+        held = counts[split][classes[i]]
+        if split == "pooled":
+            where = f"class {classes[i]} of source {entry['source']}"
+            asked = f"n_train + n_test = {entry['n_train'] + entry['n_test']}"
+            fix = f"lower n_train / n_test (now from {origin['n_train']} and {origin['n_test']})"
+        else:
+            (part,) = parts
+            where = f"class {classes[i]} of the {split} split of {entry['source']}"
+            asked = f"{part} = {entry[part]}"
+            fix = f"lower {part} (now from {origin[part]})"
+        problems.append(
+            f"config key '{key}': {where} holds {held} images, but a class-balanced draw of {asked} images over "
+            f"{k} classes takes {need[i]} of it; {fix} so that each class's share is at most {held}"
+        )
     return problems
 
 

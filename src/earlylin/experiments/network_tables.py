@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.losses import mean_loss
+from ..core.losses import mean_loss, targets
 from ..core.metrics import relative_mse
 from ..core.seeds import rng_stream
 from ..core.tables import loss_rows, output_rows
@@ -39,7 +39,8 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
     step, sample, output), discrepancy (reference, other, step, metric='relative_mse', value),
     kernel_fit (one row), ntk_entries (overlap, entry, fitted, diagonal: a seeded sample of
     the subset's pairs and its diagonal), movement (step, value)."""
-    y_test, loss, outputs_of = data.y_test, run.job.loss, run.logged.test_outputs
+    loss, outputs_of = run.job.loss, run.logged.test_outputs
+    y_test = targets(data.y_test, run.job.classes, run.job.outputs)
     train_loss, steps = run.logged.train_loss, run.steps
     losses = pd.concat(
         [loss_rows(m, steps, "train", train_loss[m]) for m in outputs_of]
@@ -63,9 +64,10 @@ def run_tables(run: Run, data: Dataset) -> dict[str, pd.DataFrame]:
 
 
 def pair_discrepancy_rows(outputs_of: dict[str, np.ndarray], steps: np.ndarray) -> pd.DataFrame:
-    """The relative MSE of each pair of ``PAIRS`` that the run trained, per logged step; no row
-    where the reference's outputs are all 0 (step 0: every model starts from f_0 = 0, and 0/0
-    has no meaning)."""
+    """The relative MSE of each pair of ``PAIRS`` that the run trained, per logged step, over all
+    test points and (with k outputs per input) all outputs; no row where the reference's outputs
+    are all 0 (step 0: every model starts from f_0 = 0, and 0/0 has no meaning)."""
+    outputs_of = {name: values.reshape(values.shape[0], -1) for name, values in outputs_of.items()}
     table = pd.concat(
         [
             pd.DataFrame(
@@ -112,10 +114,24 @@ def kernel_fit_row(run: Run, data: Dataset) -> pd.DataFrame:
                 n_points=fit.n_points,
                 n_initialisations=fit.n_initialisations,
                 with_norm_term=fit.with_norm_term,
+                **output_block_columns(run),
                 **timing_columns(run),
             )
         ]
     )
+
+
+def output_block_columns(run: Run) -> dict[str, float]:
+    """With k outputs per input: the NTK's cross-output blocks against its diagonal ones and the
+    diagonal blocks' spread about their mean (what the linear model's kernel (x) I_k assumes
+    small; ``kernels.empirical.output_blocks``); no columns with one output."""
+    if run.job.outputs == 1:
+        return {}
+    return {
+        "outputs": run.job.outputs,
+        "cross_output": run.setup.cross_output,
+        "output_spread": run.setup.output_spread,
+    }
 
 
 def ntk_entry_rows(X: np.ndarray, kernel: np.ndarray, coefficients: KernelCoefficients, seed: int) -> pd.DataFrame:

@@ -59,6 +59,16 @@ SIZE_KEYS: dict[str, tuple[str, ...]] = {
         "models.kernel_points",
         "models.kernel_initialisations",
     ),
+    "any_classes": (
+        "fig_classes.datasets",
+        "fig_classes.networks",
+        "fig_classes.losses",
+        "fig_classes.batch_size",
+        "fig_classes.max_step",
+        "fig_classes.seeds",
+        "fig_classes.kernel_points",
+        "fig_classes.kernel_initialisations",
+    ),
     "fig5": ("fig5.n", "fig5.width", "fig5.d_values", "fig5.seeds"),
     "horizon": (
         "scales.C",

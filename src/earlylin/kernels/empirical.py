@@ -7,12 +7,20 @@ per-example Jacobian (``vmap`` over ``grad`` of one input's output), J J^T; the 
 first to it, and the benchmark measures both. Its memory is bounded by ``max_elements``
 (chunk x parameters): when all rows do not fit, the Gram matrix is assembled block by block,
 recomputing a chunk's gradients for every block it enters (work quadratic in the chunks).
+
+A network of k outputs per input has the NTK Theta(x, x')_{cc'} = <df_c(x)/dtheta,
+df_c'(x')/dtheta>, of shape (n, k, n, k) (``empirical_ntk`` with ``outputs=k``). The
+streaming form computes it as the NTK of one output per (input, class) pair: the network reads
+the input and returns the output of the pair's class (``ClassReadout``: a fixed one-hot
+readout, no parameter), on the n k pairs; the pairs' outputs are independent as the inputs'
+are, so each layer's rule applies unchanged and the cost is k times one output's.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -47,11 +55,56 @@ def _chunks(n: int, rows: int) -> list[slice]:
     return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
 
 
-def empirical_ntk(model: nn.Module, X: Tensor, memory_bytes: int | None = None) -> Tensor:
-    """Theta(X, X) of shape (n, n), float64, for a module with one output per input, layer by
-    layer (``streaming.streaming_ntk``), keeping at most ``memory_bytes`` across a pass
-    (default: a quarter of the available memory, ``streaming.memory_budget``)."""
-    return streaming_ntk(model, X, memory_bytes)
+class ClassReadout(nn.Module):
+    """The output of one class per row: a row holds an input (flattened) and a one-hot class
+    vector; the module returns sum_c onehot_c f_c(x) = f_class(x)."""
+
+    def __init__(self, network: nn.Module, input_shape: tuple[int, ...], outputs: int):
+        super().__init__()
+        self.network, self.input_shape, self.outputs = network, tuple(input_shape), outputs
+
+    def forward(self, rows: Tensor) -> Tensor:
+        inputs = rows[:, : -self.outputs].reshape(rows.shape[0], *self.input_shape)
+        return (self.network(inputs) * rows[:, -self.outputs :]).sum(dim=1)
+
+    @staticmethod
+    def pairs(X: Tensor, outputs: int) -> Tensor:
+        """Rows (input i, class c) in the order i k + c: the input flattened, then one-hot c."""
+        n = X.shape[0]
+        flat = X.reshape(n, -1).repeat_interleave(outputs, dim=0)
+        onehot = torch.eye(outputs, dtype=X.dtype, device=X.device).repeat(n, 1)
+        return torch.cat([flat, onehot], dim=1)
+
+
+def empirical_ntk(model: nn.Module, X: Tensor, memory_bytes: int | None = None, outputs: int = 1) -> Tensor:
+    """Theta(X, X), float64, layer by layer (``streaming.streaming_ntk``), keeping at most
+    ``memory_bytes`` across a pass (default: a quarter of the available memory,
+    ``streaming.memory_budget``): (n, n) for a module with one output per input, (n, k, n, k)
+    for ``outputs`` = k (``ClassReadout``; see the module docstring)."""
+    if outputs == 1:
+        return streaming_ntk(model, X, memory_bytes)
+    n = X.shape[0]
+    readout = ClassReadout(model, tuple(X.shape[1:]), outputs)
+    theta = streaming_ntk(readout, ClassReadout.pairs(X, outputs), memory_bytes)
+    return theta.reshape(n, outputs, n, outputs)
+
+
+def output_blocks(theta: Tensor | np.ndarray) -> tuple[np.ndarray, float, float]:
+    """What the I_k form of a k-output NTK (n, k, n, k) assumes, measured: the kernel averaged
+    over the outputs' diagonal blocks, (1/k) sum_c Theta_cc (n, n), the linear model's kernel is
+    fitted to; the size of the cross-output blocks against the diagonal ones,
+    sqrt(mean_{c != c'} ||Theta_cc'||_F^2 / mean_c ||Theta_cc||_F^2) (0 for Theta (x) I_k); and
+    the spread of the diagonal blocks about their mean, sqrt(mean_c ||Theta_cc - mean||_F^2) /
+    ||mean||_F (0 when every output has the same kernel)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    k = theta.shape[1]
+    blocks = np.einsum("icjd->cdij", theta)  # (k, k, n, n)
+    squares = np.einsum("cdij,cdij->cd", blocks, blocks)
+    diagonal = np.diagonal(squares)
+    mean = np.mean([blocks[c, c] for c in range(k)], axis=0)
+    cross = np.sqrt((squares.sum() - diagonal.sum()) / (k * (k - 1)) / np.mean(diagonal))
+    spread = np.sqrt(np.mean([np.sum((blocks[c, c] - mean) ** 2) for c in range(k)]) / np.sum(mean**2))
+    return mean, float(cross), float(spread)
 
 
 def jacobian_ntk(model: nn.Module, X: Tensor, max_elements: int = _MAX_ELEMENTS) -> Tensor:

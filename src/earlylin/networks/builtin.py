@@ -1,8 +1,10 @@
 """The built-in networks of the registry (``catalogue.BUILTIN_NETWORKS`` names each factory).
 Every factory takes the input shape (without the batch dimension), a seeded
 ``torch.Generator`` and keyword arguments, and returns an ``nn.Module`` with one output per
-input. Weights are drawn in float64 (the registry casts the module to the training dtype
-afterwards), so one seed is one network in any precision.
+input, or ``outputs`` = k per input (k classes: the readout has k rows, drawn after every
+hidden layer, so the hidden weights of a seed do not depend on k). Weights are drawn in
+float64 (the registry casts the module to the training dtype afterwards), so one seed is one
+network in any precision.
 
 * ``fc`` and ``cnn``: the paper's networks of Figures 3-4 (NTK parameterisation, no biases):
   ``FullyConnectedNTK``, x in R^d -> L hidden layers of width n -> scalar readout,
@@ -52,9 +54,12 @@ class FullyConnectedNTK(nn.Module):
         seed: int | torch.Generator = 0,
         dtype: torch.dtype = torch.float32,
         layer: Callable[[int, int, torch.Generator, torch.dtype], nn.Module] = NTKLinear,
+        outputs: int = 1,
     ):
-        if depth < 1 or width < 1 or input_dim < 1:
-            raise ValueError(f"need depth, width, input_dim >= 1, got {depth}, {width}, {input_dim}")
+        if depth < 1 or width < 1 or input_dim < 1 or outputs < 1:
+            raise ValueError(
+                f"need depth, width, input_dim, outputs >= 1, got {depth}, {width}, {input_dim}, {outputs}"
+            )
         super().__init__()
         generator = make_generator(seed)
         act = as_activation(activation)
@@ -64,12 +69,12 @@ class FullyConnectedNTK(nn.Module):
             layers += [layer(fan_in, width, generator, dtype), ActivationLayer(act)]
             fan_in = width
         self.hidden = nn.Sequential(*layers)
-        self.readout = layer(width, 1, generator, dtype)
+        self.readout = layer(width, outputs, generator, dtype)
         self.input_dim = input_dim
         self.activation_elements = width  # per example, of the largest hidden activation
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.readout(self.hidden(x.reshape(x.shape[0], self.input_dim))).squeeze(-1)
+        return _per_input(self.readout(self.hidden(x.reshape(x.shape[0], self.input_dim))))
 
 
 class ConvolutionalNTK(nn.Module):
@@ -89,11 +94,12 @@ class ConvolutionalNTK(nn.Module):
         activation: str | Activation = "erf",
         seed: int | torch.Generator = 0,
         dtype: torch.dtype = torch.float32,
+        outputs: int = 1,
     ):
         super().__init__()
         in_channels, height, width = input_shape
-        if depth < 1 or channels < 1:
-            raise ValueError(f"need depth, channels >= 1, got {depth}, {channels}")
+        if depth < 1 or channels < 1 or outputs < 1:
+            raise ValueError(f"need depth, channels, outputs >= 1, got {depth}, {channels}, {outputs}")
         if max(circular_padding(filter_size)) > min(height, width):
             raise ValueError(f"filter size {filter_size} too large for a {height} x {width} image")
         generator = make_generator(seed)
@@ -104,13 +110,18 @@ class ConvolutionalNTK(nn.Module):
             conv = NTKConv2d(fan_in_channels, channels, filter_size, generator, dtype)
             layers += [conv, ActivationLayer(act)]
         self.hidden = nn.Sequential(*layers)
-        self.readout = NTKLinear(channels * height * width, 1, generator, dtype)
+        self.readout = NTKLinear(channels * height * width, outputs, generator, dtype)
         self.input_shape = (in_channels, height, width)
         self.activation_elements = channels * height * width  # per example, largest hidden activation
 
     def forward(self, x: Tensor) -> Tensor:
         features = self.hidden(x.reshape(x.shape[0], *self.input_shape))
-        return self.readout(features.flatten(1)).squeeze(-1)
+        return _per_input(self.readout(features.flatten(1)))
+
+
+def _per_input(readout: Tensor) -> Tensor:
+    """A readout's outputs: (batch,) for one output per input, (batch, k) for k."""
+    return readout.squeeze(-1) if readout.shape[-1] == 1 else readout
 
 
 def _image_shape(input_shape: tuple[int, ...], name: str) -> tuple[int, int, int]:
@@ -125,9 +136,12 @@ def fully_connected(
     depth: int = 4,
     width: int = 512,
     activation: str = "erf",
+    outputs: int = 1,
 ) -> nn.Module:
     """The paper's FC net (Figure 3: depth 4, width 512, erf), NTK parameterisation."""
-    return FullyConnectedNTK(math.prod(input_shape), depth, width, activation, generator, torch.float64)
+    return FullyConnectedNTK(
+        math.prod(input_shape), depth, width, activation, generator, torch.float64, outputs=outputs
+    )
 
 
 def convolutional(
@@ -137,10 +151,11 @@ def convolutional(
     channels: int = 256,
     filter_size: int = 3,
     activation: str = "erf",
+    outputs: int = 1,
 ) -> nn.Module:
     """The paper's CNN (Figure 3: depth 4, 256 channels, 3 x 3 filters, erf), NTK parameterisation."""
     shape = _image_shape(input_shape, "CNN")
-    return ConvolutionalNTK(shape, depth, channels, filter_size, activation, generator, torch.float64)
+    return ConvolutionalNTK(shape, depth, channels, filter_size, activation, generator, torch.float64, outputs)
 
 
 class ResidualCNN(nn.Module):
@@ -154,16 +169,17 @@ class ResidualCNN(nn.Module):
         channels: int,
         filter_size: int,
         activation: str,
+        outputs: int = 1,
     ):
         super().__init__()
-        if blocks < 1 or channels < 1:
-            raise ValueError(f"need blocks, channels >= 1, got {blocks}, {channels}")
+        if blocks < 1 or channels < 1 or outputs < 1:
+            raise ValueError(f"need blocks, channels, outputs >= 1, got {blocks}, {channels}, {outputs}")
         in_channels, height, width = input_shape
         dtype = torch.float64
         self.stem = NTKConv2d(in_channels, channels, filter_size, generator, dtype)
         self.act = ActivationLayer(as_activation(activation))
         self.blocks = nn.ModuleList(NTKConv2d(channels, channels, filter_size, generator, dtype) for _ in range(blocks))
-        self.readout = NTKLinear(channels * height * width, 1, generator, dtype)
+        self.readout = NTKLinear(channels * height * width, outputs, generator, dtype)
         self.input_shape = input_shape
         self.activation_elements = channels * height * width
 
@@ -171,7 +187,7 @@ class ResidualCNN(nn.Module):
         h = self.stem(x.reshape(x.shape[0], *self.input_shape))
         for conv in self.blocks:
             h = (h + conv(self.act(h))) * math.sqrt(0.5)
-        return self.readout(self.act(h).flatten(1)).squeeze(-1)
+        return _per_input(self.readout(self.act(h).flatten(1)))
 
 
 def residual_cnn(
@@ -181,9 +197,11 @@ def residual_cnn(
     channels: int = 64,
     filter_size: int = 3,
     activation: str = "relu",
+    outputs: int = 1,
 ) -> nn.Module:
     """A small residual CNN (NTK parameterisation): stem, ``blocks`` residual blocks, readout."""
-    return ResidualCNN(_image_shape(input_shape, "residual CNN"), generator, blocks, channels, filter_size, activation)
+    shape = _image_shape(input_shape, "residual CNN")
+    return ResidualCNN(shape, generator, blocks, channels, filter_size, activation, outputs)
 
 
 def fully_connected_standard(
@@ -193,7 +211,8 @@ def fully_connected_standard(
     width: int = 512,
     activation: str = "erf",
     weight_std: float = 1.0,
+    outputs: int = 1,
 ) -> nn.Module:
     """The FC net in the standard parameterisation (its learning rate must scale like 1/width)."""
     layer = functools.partial(StandardLinear, weight_std=weight_std)
-    return FullyConnectedNTK(math.prod(input_shape), depth, width, activation, generator, torch.float64, layer)
+    return FullyConnectedNTK(math.prod(input_shape), depth, width, activation, generator, torch.float64, layer, outputs)

@@ -17,7 +17,8 @@ class BuiltinNetwork:
     """A built-in network: its factory (``module:function``), what it is, and ``exact_kernel``:
     which infinite-width kernel it has ('fc', 'cnn' or '' for none), with the factory's
     defaults of the arguments that kernel depends on; ``arguments``: the factory's keyword
-    arguments besides input_shape and generator (checked against its signature by a test);
+    arguments besides input_shape and generator (checked against its signature by a test;
+    ``outputs``, the outputs per input, k for k classes, in every one);
     ``width_argument``: the one that sets its width (``models.widths``' default)."""
 
     factory: str
@@ -32,7 +33,7 @@ BUILTIN_NETWORKS = {
     "fc": BuiltinNetwork(
         "earlylin.networks.builtin:fully_connected",
         "the paper's FC net (Figure 3: depth 4, width 512, erf), NTK parameterisation",
-        ("depth", "width", "activation"),
+        ("depth", "width", "activation", "outputs"),
         "width",
         exact_kernel="fc",
         kernel_defaults={"depth": 4, "activation": "erf"},
@@ -40,7 +41,7 @@ BUILTIN_NETWORKS = {
     "cnn": BuiltinNetwork(
         "earlylin.networks.builtin:convolutional",
         "the paper's CNN (Figure 3: depth 4, 256 channels, 3 x 3 filters, circular padding, erf)",
-        ("depth", "channels", "filter_size", "activation"),
+        ("depth", "channels", "filter_size", "activation", "outputs"),
         "channels",
         exact_kernel="cnn",
         kernel_defaults={"depth": 4, "activation": "erf", "filter_size": 3},
@@ -48,13 +49,13 @@ BUILTIN_NETWORKS = {
     "residual_cnn": BuiltinNetwork(
         "earlylin.networks.builtin:residual_cnn",
         "a small residual CNN (NTK parameterisation): stem, residual blocks, flatten readout",
-        ("blocks", "channels", "filter_size", "activation"),
+        ("blocks", "channels", "filter_size", "activation", "outputs"),
         "channels",
     ),
     "fc_standard": BuiltinNetwork(
         "earlylin.networks.builtin:fully_connected_standard",
         "the FC net in the standard parameterisation (its learning rate must scale like 1/width)",
-        ("depth", "width", "activation", "weight_std"),
+        ("depth", "width", "activation", "weight_std", "outputs"),
         "width",
     ),
 }

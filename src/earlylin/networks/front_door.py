@@ -7,7 +7,8 @@ order:
 2. the module fails on a batch of the data set's inputs;
 3. its output is not one tensor (a tuple, a dict);
 4. its output is not one value per input: shape (batch,) or (batch, 1) are accepted, and
-   (batch, 1) is read as (batch,) everywhere after (``registry.FlatOutput``);
+   (batch, 1) is read as (batch,) everywhere after (``registry.FlatOutput``); for a job of k
+   outputs per input (k classes; ``core.losses.output_count``), exactly (batch, k);
 5. its outputs at initialisation are not all finite;
 6. its outputs are random: two evaluations of the same batch differ (Dropout in training
    mode), which is not the same as depending on the batch;
@@ -69,8 +70,9 @@ _TRANSFORM_CAUSES = (
 )
 
 
-def _outputs(spec: ModelSpec, model: nn.Module, x: Tensor) -> tuple[Tensor, bool]:
-    """The module's outputs on ``x`` as a vector (batch,), and whether they came as (batch, 1)."""
+def _outputs(spec: ModelSpec, model: nn.Module, x: Tensor, outputs: int = 1, why: str = "") -> tuple[Tensor, bool]:
+    """The module's outputs on ``x`` as a vector (batch,), and whether they came as (batch, 1);
+    for ``outputs`` = k > 1, as (batch, k) (``why``: where k comes from, for the message)."""
     out = model(x)
     if isinstance(out, (tuple, list, dict)):
         kind = type(out).__name__
@@ -82,13 +84,22 @@ def _outputs(spec: ModelSpec, model: nn.Module, x: Tensor) -> tuple[Tensor, bool
         raise spec.problem(
             f"the module returns a {type(out).__name__}, not a tensor", "Return one tensor of shape (batch,)"
         )
+    if outputs > 1:
+        if out.shape != (x.shape[0], outputs):
+            raise spec.problem(
+                f"the module returns outputs of shape {tuple(out.shape)} for a batch of {x.shape[0]} inputs, but the "
+                f"job needs {outputs} outputs per input" + (f" ({why})" if why else ""),
+                f"Return shape (batch, {outputs}): a readout nn.Linear(features, {outputs}); a built-in network "
+                f"takes outputs: {outputs} in its kwargs, a torchvision model num_classes: {outputs}",
+            )
+        return out, False
     flat = out.ndim == 2 and out.shape[1] == 1
     if flat:
         out = out[:, 0]
     if out.shape != (x.shape[0],):
         raise spec.problem(
             f"the module returns outputs of shape {tuple(out.shape)} for a batch of {x.shape[0]} inputs, "
-            "not one output per input",
+            f"not one output per input{f' ({why})' if why else ''}",
             "Return one scalar per input, shape (batch,) or (batch, 1) (e.g. a readout nn.Linear(features, 1))",
         )
     return out, flat
@@ -115,13 +126,17 @@ def _first_line(error: Exception) -> str:
     return f"{type(error).__name__}: {text.splitlines()[0] if text else 'no message'}"
 
 
-def _check_transforms(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | None) -> None:
-    """Per-example gradients by vmap over grad (as the NTK takes them) and, when the linearised
-    network is trained (``linearise_key``: its config key), one jvp (forward mode) on a few inputs."""
+def _check_transforms(
+    spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | None, outputs: int = 1
+) -> None:
+    """Per-example gradients by vmap over grad (as the NTK takes them; of the sum of an input's
+    outputs when it has k) and, when the linearised network is trained (``linearise_key``: its
+    config key), one jvp (forward mode) on a few inputs."""
     params = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
 
     def output(p: dict[str, Tensor], row: Tensor) -> Tensor:
-        return torch.func.functional_call(model, p, (row.unsqueeze(0),)).reshape(())
+        value = torch.func.functional_call(model, p, (row.unsqueeze(0),))
+        return value.reshape(()) if outputs == 1 else value.sum()
 
     try:
         torch.func.vmap(torch.func.grad(output), in_dims=(None, 0))(params, x[:_TRANSFORM_ROWS])
@@ -151,12 +166,20 @@ def _check_transforms(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_ke
         ) from error
 
 
-def admit(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | None = "linearise") -> bool:
+def admit(
+    spec: ModelSpec,
+    model: nn.Module,
+    x: Tensor,
+    linearise_key: str | None = "linearise",
+    outputs: int = 1,
+    why: str = "",
+) -> bool:
     """Check ``model`` on the batch ``x`` (see the module docstring) before any other use;
     ModelError naming the cause and the fix. Returns whether its outputs come as (batch, 1)
     (then ``registry.build_model(..., flat_output=True)`` gives the engine's shape).
     ``linearise_key``: the config key that trains the linearised network (it needs ``jvp``),
-    None when it is not trained."""
+    None when it is not trained. ``outputs``: the outputs per input the job trains (k for k
+    classes), ``why`` where that number comes from (named in the message)."""
     if isinstance(model, torch.jit.ScriptModule):
         raise spec.problem(
             "it is a TorchScript module (torch.jit.script or trace), which torch.func cannot differentiate per example",
@@ -166,8 +189,8 @@ def admit(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | Non
     x = x.detach().to("cpu", torch.float64)
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         try:
-            together, flat = _outputs(spec, probe, x)
-            again, _ = _outputs(spec, probe, x)
+            together, flat = _outputs(spec, probe, x, outputs, why)
+            again, _ = _outputs(spec, probe, x, outputs, why)
         except ModelError:
             raise
         except Exception as error:
@@ -184,7 +207,7 @@ def admit(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | Non
                 _RANDOM_FIX,
             )
         try:
-            alone = torch.cat([_outputs(spec, probe, x[i : i + 1])[0] for i in range(x.shape[0])])
+            alone = torch.cat([_outputs(spec, probe, x[i : i + 1], outputs, why)[0] for i in range(x.shape[0])])
         except ModelError:
             raise
         except Exception as error:
@@ -199,5 +222,5 @@ def admit(spec: ModelSpec, model: nn.Module, x: Tensor, linearise_key: str | Non
             "between a batch and its inputs one by one)",
             _BATCH_FIX,
         )
-    _check_transforms(spec, FlatOutput(probe) if flat else probe, x, linearise_key)
+    _check_transforms(spec, FlatOutput(probe) if flat else probe, x, linearise_key, outputs)
     return flat

@@ -81,15 +81,22 @@ def data_rows(discrepancy: pd.DataFrame | None, signs: pd.DataFrame | None, outp
 
 def _mu_row(signs: pd.DataFrame, dataset: str, loss: str, momentum: float, last: int, name: str) -> dict:
     part = signs[(signs["dataset"] == dataset) & (signs["loss"] == loss) & (signs["momentum"] == momentum)]
+    paper = _paper(loss, momentum, "Nakkiran et al. 2019 (cited in Appendix A): early SGD learns a linear classifier")
+    return mu_row(FIGURE, part, last, name, paper, "sign_agreement")
+
+
+def mu_row(figure: str, part: pd.DataFrame, last: int, name: str, paper: str, agreement: str) -> dict:
+    """The row 'the linear model explains the network's performance' of one run's measures
+    (``part``: rows of one setting, every seed, with metrics information, performance_correlation
+    and ``agreement``, the network's agreement with the linear model's predictions)."""
     part = part[(part["step"] >= 1) & (part["step"] <= last)]
     information = part[(part["metric"] == "information") & (part["model"] == "network")].set_index(["seed", "step"])
     mu = part[part["metric"] == "performance_correlation"].set_index(["seed", "step"])
     joined = pd.DataFrame({"information": information["value"], "mu": mu["value"]}).dropna()
     informative = joined[joined["information"] >= DATA_MIN_INFORMATION]
     claim = f"{name}: the linear model explains the network's performance (μ ≈ I(F; Y))"
-    paper = _paper(loss, momentum, "Nakkiran et al. 2019 (cited in Appendix A): early SGD learns a linear classifier")
     if informative.empty:
-        return not_run(FIGURE, claim, paper, CRITERIA["data_mu"], f"I(F; Y) < {DATA_MIN_INFORMATION:g} bit throughout")
+        return not_run(figure, claim, paper, CRITERIA["data_mu"], f"I(F; Y) < {DATA_MIN_INFORMATION:g} bit throughout")
     share = informative["mu"] / informative["information"]
     worst = share.groupby(level="seed").min()
     worst_step = int(share.idxmin()[1])
@@ -105,15 +112,15 @@ def _mu_row(signs: pd.DataFrame, dataset: str, loss: str, momentum: float, last:
     if not holds:
         seed, step = share.idxmin()
         indexed = part.set_index(["seed", "step"])
-        agreement = indexed[(indexed["metric"] == "sign_agreement") & (indexed["other"] == "linear")]["value"]
+        agreed = indexed[(indexed["metric"] == agreement) & (indexed["other"] == "linear")]["value"]
         accuracy = indexed[(indexed["metric"] == "accuracy") & (indexed["model"] == "network")]["value"]
         later = share[share.index.get_level_values("step") >= LATER_STEP]
         note = (
             f"lowest at seed {seed}, step {step:,}, where the network and its linear model disagree on "
-            f"{1 - agreement[(seed, step)]:.1%} of the test images (network's accuracy {accuracy[(seed, step)]:.1%})"
+            f"{1 - agreed[(seed, step)]:.1%} of the test images (network's accuracy {accuracy[(seed, step)]:.1%})"
             + (f"; from step {LATER_STEP} on, min μ / I(F; Y) {later.min():.2f}" if len(later) else "")
         )
-    return row(FIGURE, claim, paper, CRITERIA["data_mu"], measured, verdict(holds), note)
+    return row(figure, claim, paper, CRITERIA["data_mu"], measured, verdict(holds), note)
 
 
 def _clone_rows(clone: pd.DataFrame, real: pd.DataFrame) -> list[dict]:

@@ -28,6 +28,23 @@ def first_step_above(part: pd.DataFrame, threshold: float, last: int) -> int | N
     return int(over["step"].min()) if len(over) else None
 
 
+def horizon_measured(pair: pd.DataFrame, last: int) -> tuple[str, dict[int, int], pd.DataFrame]:
+    """A pair's agreement horizon per seed (first logged step in 1..last above 5% relative MSE)
+    as the scorecard states it, the seeds that crossed (seed -> step), and the pair's rows in
+    steps 1..last."""
+    horizons = {int(s): first_step_above(part, DEEP_MAX_RELATIVE, last) for s, part in pair.groupby("seed")}
+    crossed = {s: h for s, h in horizons.items() if h is not None}
+    measured = (
+        f"beyond step {last:,} in every seed"
+        if not crossed
+        else "; ".join(f"seed {s}: step {h:,}" for s, h in sorted(crossed.items()))
+        + (f"; beyond {last:,} in the others" if len(crossed) < len(horizons) else "")
+    )
+    early = pair[(pair["step"] >= 1) & (pair["step"] <= last)]
+    peak = early.groupby("seed")["value"].max()
+    return measured + f"; max relative MSE over steps 1..{last:,}: {mean_sd(peak.values, '.2%')}", crossed, early
+
+
 def model_rows(fits: pd.DataFrame | None, discrepancy: pd.DataFrame | None) -> list[dict]:
     """Rows of fig_models from its kernel_fit (dataset, net, seed, residual_frobenius,
     data_overlap, ...) and discrepancy (dataset, net, seed, reference, other, step, value)
@@ -76,17 +93,7 @@ def _horizon_rows(dataset: str, net: str, runs: pd.DataFrame, overlap: float) ->
         if pair.empty:
             pair_rows.append(not_run(FIGURE, f"{net} on {dataset}: {claim}", paper, CRITERIA["models_horizon"]))
             continue
-        horizons = {int(s): first_step_above(part, DEEP_MAX_RELATIVE, last) for s, part in pair.groupby("seed")}
-        crossed = {s: h for s, h in horizons.items() if h is not None}
-        measured = (
-            f"beyond step {last:,} in every seed"
-            if not crossed
-            else "; ".join(f"seed {s}: step {h:,}" for s, h in sorted(crossed.items()))
-            + (f"; beyond {last:,} in the others" if len(crossed) < len(horizons) else "")
-        )
-        early = pair[(pair["step"] >= 1) & (pair["step"] <= last)]
-        peak = early.groupby("seed")["value"].max()
-        measured += f"; max relative MSE over steps 1..{last:,}: {mean_sd(peak.values, '.2%')}"
+        measured, crossed, early = horizon_measured(pair, last)
         if other == "linearised":
             lazy = not crossed
         notes = [excess_note(early, last)]

@@ -28,6 +28,10 @@ The criteria (``CRITERIA``), one per claim:
   >= 0.9 I(F; Y) at every logged step up to 1,000 where I(F; Y) >= 0.1 bit, every seed. Per
   data set: the networks trained on the Gaussian clone and on the real images part (relative
   MSE > 5%) no earlier than the real-trained network leaves its linear model.
+* fig_classes (beyond the paper), per data set, network and loss: the agreement horizon of the
+  network of k outputs with its k-head linear model (relative MSE over all outputs) as for
+  fig_models, and mu >= 0.9 I(F; Y) as for fig_data, with k labels; per data set and network:
+  the NTK's rms cross-output block at most 0.1 of its rms diagonal block, every seed.
 * Figure 5: the log-log slope of ||Theta1(W(0)) - Theta_lin1|| against d (mean over seeds of
   the per-seed fits) within 0.1 of the paper's -1.263 (spectral) and -0.718 (Frobenius).
 * Horizon, Corollary 3.3: T_agree >= T_lin for every (activation, eta, d, seed, split,
@@ -48,7 +52,19 @@ from __future__ import annotations
 HOLDS, FAILS, NOT_RUN = "holds", "does not hold", "not run"
 COLUMNS = ["figure", "claim", "paper", "criterion", "measured", "verdict", "scale", "note"]
 # The claim groups, in the scorecard's order; ``scorecard.skip`` names some of them.
-GROUPS = ("fig1", "fig2", "regimes", "deep", "any_network", "any_data", "fig5", "fig5_models", "horizon", "width")
+GROUPS = (
+    "fig1",
+    "fig2",
+    "regimes",
+    "deep",
+    "any_network",
+    "any_data",
+    "any_classes",
+    "fig5",
+    "fig5_models",
+    "horizon",
+    "width",
+)
 
 FIG1_STEP_LIMIT = 1000
 FIG1_LOSS_TOLERANCE = 0.01
@@ -61,6 +77,9 @@ MODELS_MEANINGLESS_RESIDUAL = 0.5  # above it, the figure's title says the linea
 # DATA_MIN_INFORMATION bits on the label (below it the ratio is noise)
 DATA_MU_SHARE = 0.9
 DATA_MIN_INFORMATION = 0.1
+# fig_classes: the rms cross-output block of the NTK of k outputs at most this share of the rms
+# diagonal block (the k-head linear model takes the NTK as Theta (x) I_k)
+CLASSES_MAX_CROSS = 0.1
 FIG5_PAPER = {"spectral": -1.263, "frobenius": -0.718}
 FIG5_TOLERANCE = 0.1
 HORIZON_MIN_SLOPE = 0.9
@@ -83,6 +102,8 @@ CRITERIA = {
     "data_clone": f"the clone- and real-trained networks stay within {DEEP_MAX_RELATIVE:.0%} relative MSE at least as "
     f"long as the real-trained network stays within {DEEP_MAX_RELATIVE:.0%} of its linear model (steps 1..the run's "
     f"last, ≤ {DEEP_STEP_LIMIT:,}), every seed",
+    "classes_cross": f"rms cross-output block of the NTK at initialisation ≤ {CLASSES_MAX_CROSS:g} of the rms diagonal "
+    "block (sqrt(mean_{c≠c'} ‖Θ_cc'‖²_F / mean_c ‖Θ_cc‖²_F)), every seed",
     "fig5": f"|slope − paper| ≤ {FIG5_TOLERANCE} (slope: mean over seeds of the per-seed least-squares fits)",
     "fig5_models": "least-squares slope of log ‖offdiag(Θ − K_fit)‖₂ (mean over seeds) on log d below 0 by more than "
     "2 standard errors of the slope (K_fit: the simple kernel fitted to the network's own NTK)",

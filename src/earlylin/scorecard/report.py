@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from ..experiments.run_size import PAPER
-from . import any_data, any_network, kernel_fit, paper, scales
+from . import any_classes, any_data, any_network, kernel_fit, paper, scales
 from .criteria import COLUMNS, FAILS, HOLDS, NOT_RUN
 
 
@@ -33,6 +33,9 @@ def claim_rows(tables: Mapping[str, pd.DataFrame | None], job: Mapping[str, Any]
         "any_network": any_network.model_rows(table("any_network_fits"), table("any_network_discrepancy")),
         "any_data": any_data.data_rows(
             table("any_data_discrepancy"), table("any_data_signs"), table("any_data_outputs")
+        ),
+        "any_classes": any_classes.class_rows(
+            table("any_classes_discrepancy"), table("any_classes_fits"), table("any_classes_classes")
         ),
         "fig5": paper.fig5_rows(table("fits"), job["fig5_activation"], table("fig5_seed_fits")),
         "fig5_models": kernel_fit.kernel_fit_rows(table("fig5_models_norms"), table("fig5_models_fits")),

@@ -95,6 +95,11 @@ def admitted(job: TrainingJob, data: Dataset, options: RunOptions) -> RunContext
     init = job.network.init_seed(job.seed, shape)
     candidate = build_model(spec, shape, init, torch.float64, statistics=statistics_inputs(spec, data, shape))
     rows = as_inputs(data.X_train[:_CHECK_ROWS], shape, torch.float64, torch.device("cpu"))
-    flat = admit(spec, candidate, rows, job.key("linearise") if job.linearise else None)
+    why = ""
+    if job.outputs > 1:
+        why = f"data set {job.dataset!r} has {job.classes} classes and loss {job.loss} trains one output per class"
+    elif job.classes == 2:
+        why = f"data set {job.dataset!r} has two classes (labels +-1) and loss {job.loss} trains one output"
+    flat = admit(spec, candidate, rows, job.key("linearise") if job.linearise else None, job.outputs, why)
     device, dtype = resolve_device(options.device), resolve_dtype(job.dtype)
     return RunContext(job, data, options, spec, shape, device, dtype, init, flat)

@@ -154,7 +154,7 @@ def estimate_cost(job, probe: ProbeInputs, eval_rows: int, image_shape) -> CostE
     all_inputs = len(X) + len(probe.X_test)
     logging = per_input * all_inputs
     if job.linearise:
-        linearised = LinearisedNetwork(probe.network, job.loss, job.momentum)
+        linearised = LinearisedNetwork(probe.network, job.loss, job.momentum, job.outputs)
         step["linearised"] = scaled_time(lambda k: linearised.sgd_step(X[:k], y[:k], 0.0), batch, device)
         logging += scaled_time(lambda k: linearised.outputs(X[:k]), rows, device) / rows * all_inputs
     setup = {"initial outputs": per_input * all_inputs, **_setup_seconds(job, probe, image_shape)}
@@ -170,7 +170,9 @@ def _setup_seconds(job, probe: ProbeInputs, image_shape) -> dict[str, float]:
         if len(sizes) == 1:
             sizes = [max(sizes[0] // 2, 1), sizes[0]]
         X64 = probe.X_train[: sizes[-1]].to("cpu", torch.float64)
-        a, b = ntk_seconds_model({n: _best_of(lambda n=n: empirical_ntk(probe.network64, X64[:n]), 1) for n in sizes})
+        a, b = ntk_seconds_model(
+            {n: _best_of(lambda n=n: empirical_ntk(probe.network64, X64[:n], outputs=job.outputs), 1) for n in sizes}
+        )
         if job.fits_kernel:
             setup["kernel_fit"] = job.linear["initialisations"] * (a * points + b * points**2)
         if job.movement_steps:

@@ -45,7 +45,8 @@ class DivergenceError(ExplainedError, FloatingPointError):
 @dataclass
 class Logged:
     """What a run records at its logged steps, per model (train loss (T,), test outputs
-    (T, n_test)), and the network's kernel movement per movement step."""
+    (T, n_test), or (T, n_test, k) with k outputs per input), and the network's kernel movement
+    per movement step."""
 
     steps: tuple[int, ...]
     train_loss: dict[str, np.ndarray]
@@ -53,11 +54,12 @@ class Logged:
     movement: dict[int, float] = field(default_factory=dict)
 
     @classmethod
-    def empty(cls, steps: tuple[int, ...], names: list[str], n_test: int) -> Logged:
+    def empty(cls, steps: tuple[int, ...], names: list[str], n_test: int, outputs: int = 1) -> Logged:
+        per_input = () if outputs == 1 else (outputs,)
         return cls(
             steps=steps,
             train_loss={name: np.full(len(steps), np.nan) for name in names},
-            test_outputs={name: np.full((len(steps), n_test), np.nan) for name in names},
+            test_outputs={name: np.full((len(steps), n_test, *per_input), np.nan) for name in names},
         )
 
     def state(self) -> dict[str, Any]:
@@ -111,16 +113,20 @@ class KernelMovement:
     """The network's empirical NTK on ``inputs`` at its movement steps, against the NTK at
     initialisation (``reference``, computed once before the first update)."""
 
-    def __init__(self, network: nn.Module, inputs: Tensor, steps: tuple[int, ...]):
-        self.network, self.inputs, self.steps = network, inputs, set(steps)
-        self.reference = empirical_ntk(network, inputs) if steps else None
+    def __init__(self, network: nn.Module, inputs: Tensor, steps: tuple[int, ...], outputs: int = 1):
+        self.network, self.inputs, self.steps, self.outputs = network, inputs, set(steps), outputs
+        self.reference = self._kernel() if steps else None
+
+    def _kernel(self) -> Tensor:
+        """The NTK on the inputs; with k outputs the whole (n, k, n, k) kernel."""
+        return empirical_ntk(self.network, self.inputs, outputs=self.outputs)
 
     def due(self, step: int) -> bool:
         return step in self.steps
 
     def measure(self, step: int) -> float:
         # at step 0 the kernel is the reference itself: distance 0, no second NTK
-        return 0.0 if step == 0 else kernel_distance(self.reference, empirical_ntk(self.network, self.inputs))
+        return 0.0 if step == 0 else kernel_distance(self.reference, self._kernel())
 
 
 @dataclass

@@ -17,6 +17,8 @@ that does not (the device, threads, checkpoint interval and CPU limit are run op
   ``linearise``, the linearised network; ``exact_kernel``, the infinite-width kernel model
   (``networks.catalogue.exact_kernel_of``); ``movement``, the kernel movement at ``steps`` on
   the first ``points`` inputs of the fit's subset.
+* ``outputs``: outputs per input (``core.losses.output_count``): 1 for two classes and a loss
+  of +-1 labels, else k, one per class of the data set (``classes``, k; 2 when absent).
 * ``keys``: the config keys a message names (``lr``, ``max_step``, ``max_cpu_hours``; a width
   sweep's ``width`` and ``width_argument``).
 * ``sweep``: a width sweep's job, {argument, value}: the factory argument set to value (in
@@ -79,8 +81,14 @@ class TrainingJob:
     keys: Mapping[str, str] = field(default_factory=dict)
     lr_fraction: float | None = None
     sweep: Mapping[str, Any] | None = None
+    classes: int = 2
+    outputs: int = 1
 
     def __post_init__(self) -> None:
+        if self.classes < 2 or self.outputs not in (1, self.classes) or (self.outputs == 1 and self.classes != 2):
+            raise ValueError(
+                f"{self.classes} classes and {self.outputs} outputs: need 1 output for 2 classes or k for k"
+            )
         if self.lr_fraction is not None:
             if self.lr is not None or not 0.0 < self.lr_fraction < 1.0:
                 raise ValueError(f"lr: auto needs lr None and a fraction in (0, 1), got {self.lr}, {self.lr_fraction}")
@@ -103,7 +111,10 @@ class TrainingJob:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        if self.classes == 2 and self.outputs == 1:  # a binary job's dict as before classes existed
+            del values["classes"], values["outputs"]
+        return values
 
     @property
     def logged_steps(self) -> tuple[int, ...]:

@@ -12,6 +12,7 @@ L_B = (1/2|B|) sum_B (f_lin(x) - y)^2 with respect to delta is J_B^T r / |B|, on
 vector-Jacobian product (``torch.func.vjp``) at theta_0 with r = f_lin(x_B) - y_B (for another
 loss, r = l'(f_lin(x_B), y_B)). A step runs the network's forward pass once: the vjp is taken of
 the function that returns the jvp's primal, with the tangent as its auxiliary output.
+With k outputs per input the tangent is (|B|, k) and r holds one row of k per input.
 """
 
 from __future__ import annotations
@@ -26,18 +27,21 @@ Tensor = torch.Tensor
 
 
 class LinearisedNetwork:
-    """J(x; theta_0) delta for a module with one output per input, delta trained by SGD on
-    ``loss`` with heavy-ball ``momentum``."""
+    """J(x; theta_0) delta for a module with ``outputs`` outputs per input (shape (n,) for one,
+    (n, k) for k), delta trained by SGD on ``loss`` with heavy-ball ``momentum``."""
 
-    def __init__(self, network: nn.Module, loss: str = "mse", momentum: float = 0.0):
+    def __init__(self, network: nn.Module, loss: str = "mse", momentum: float = 0.0, outputs: int = 1):
         self.network = network
+        self.output_shape = () if outputs == 1 else (outputs,)
         self.loss = loss
         self.optimiser = HeavyBall(momentum)
         self.initial = {name: p.clone() for name, p in trainable_parameters(network).items()}
         self.delta = {name: torch.zeros_like(p) for name, p in self.initial.items()}
 
     def _at(self, x: Tensor):  # the function theta -> f(x; theta)
-        return lambda params: torch.func.functional_call(self.network, params, (x,)).reshape(x.shape[0])
+        return lambda params: torch.func.functional_call(self.network, params, (x,)).reshape(
+            x.shape[0], *self.output_shape
+        )
 
     def outputs(self, X: Tensor, rows: int | None = None) -> Tensor:
         """f_lin(X) - f(X; theta_0) = J(X; theta_0) delta, in chunks of ``rows`` rows."""

@@ -18,7 +18,9 @@ momentum, learning rate and batch (``core.losses``):
   the heavy-ball velocity is kept in function space (K v).
 
 Each gives its outputs on every training and test point as float64 arrays and its state as
-a dict of tensors (for checkpoints).
+a dict of tensors (for checkpoints). With k outputs per input (``core.losses.targets``: one-hot
+targets y of shape (n, k)) the outputs are (n, k): the linear model has k heads, beta (p, k),
+on the same features, and the kernel model moves every output by K (x) I_k.
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ class NetworkPredictor:
                 raise ValueError(
                     f"its module entry {name!r} is not a {tensor.dtype} tensor of shape {tuple(tensor.shape)}"
                 )
+        per_input = tuple(self.y_train.shape[1:])
         for name, rows in (("initial_train", self.X_train.shape[0]), ("initial_test", self.X_test.shape[0])):
-            if tuple(state[name].shape) != (rows,):
-                raise ValueError(f"its {name} has shape {tuple(state[name].shape)}, expected ({rows},)")
+            if tuple(state[name].shape) != (rows, *per_input):
+                raise ValueError(f"its {name} has shape {tuple(state[name].shape)}, expected {(rows, *per_input)}")
         _load_velocity(self.optimiser, state, self.params, self.X_train.device)
         self.network.load_state_dict(module)
         device, dtype = self.X_train.device, self.X_train.dtype
@@ -157,7 +160,8 @@ class LinearisedPredictor:
         momentum: float,
         eval_rows: int,
     ):
-        self.model = LinearisedNetwork(network, loss, momentum)
+        outputs = y_train.shape[1] if y_train.ndim == 2 else 1
+        self.model = LinearisedNetwork(network, loss, momentum, outputs)
         self.X_train, self.X_test, self.y_train = X_train, X_test, y_train
         self.eval_rows = eval_rows
 
@@ -197,7 +201,7 @@ class LinearModelPredictor:
         self.y_train = np.asarray(y_train, dtype=np.float64)
         self.loss = loss
         self.optimiser = HeavyBall(momentum)
-        self.beta = np.zeros(psi_train.shape[1])
+        self.beta = np.zeros((psi_train.shape[1], *self.y_train.shape[1:]))
 
     def step(self, batch: np.ndarray, rows: Tensor, lr: float) -> None:
         psi = self.psi_train[batch]
@@ -231,8 +235,8 @@ class KernelModelPredictor:
         self.y_train = np.asarray(y_train, dtype=np.float64)
         self.loss = loss
         self.optimiser = HeavyBall(momentum)
-        self.train_outputs = np.zeros(len(self.y_train))
-        self.test_outputs = np.zeros(len(self.K_test))
+        self.train_outputs = np.zeros(self.y_train.shape)
+        self.test_outputs = np.zeros((len(self.K_test), *self.y_train.shape[1:]))
 
     def step(self, batch: np.ndarray, rows: Tensor, lr: float) -> None:
         residual = loss_derivative(self.train_outputs[batch], self.y_train[batch], self.loss) / len(batch)

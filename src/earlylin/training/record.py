@@ -32,11 +32,16 @@ class Setup:
     mean_kernel: np.ndarray | None = None
     # lr: auto: the largest eigenvalue of the linear model's loss Hessian on the first minibatch
     lambda_max: float | None = None
+    # k outputs: the NTK's cross-output blocks against its diagonal ones, and the diagonal
+    # blocks' spread about their mean (``kernels.empirical.output_blocks``)
+    cross_output: float | None = None
+    output_spread: float | None = None
 
     def state(self) -> dict[str, Any]:
         scalars = {"lr": self.lr, "coefficients": asdict(self.coefficients), "notes": self.notes}
-        if self.lambda_max is not None:
-            scalars["lambda_max"] = self.lambda_max
+        for name in ("lambda_max", "cross_output", "output_spread"):
+            if getattr(self, name) is not None:
+                scalars[name] = getattr(self, name)
         scalars["fit"] = asdict(self.fit) if self.fit is not None else None
         arrays = {
             k: torch.from_numpy(np.array(v))
@@ -56,6 +61,8 @@ class Setup:
             subset=state["subset"].numpy().copy() if "subset" in state else None,
             mean_kernel=state["mean_kernel"].numpy().copy() if "mean_kernel" in state else None,
             lambda_max=scalars.get("lambda_max"),
+            cross_output=scalars.get("cross_output"),
+            output_spread=scalars.get("output_spread"),
         )
 
 

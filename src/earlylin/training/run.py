@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from ..core.devices import cuda_numerics
+from ..core.losses import targets
 from ..data.dataset import Dataset
 from ..kernels.exact import exact_kernel_matrix
 from ..kernels.simple_kernel import linear_features
@@ -95,7 +96,7 @@ def _predictors(context: RunContext, network: torch.nn.Module, setup: Setup, eva
     job, data = context.job, context.data
     X_train = as_inputs(data.X_train, context.shape, context.dtype, context.device)
     X_test = as_inputs(data.X_test, context.shape, context.dtype, context.device)
-    y = np.asarray(data.y_train, dtype=np.float64)
+    y = targets(data.y_train, job.classes, job.outputs)
     y_tensor = torch.as_tensor(y, dtype=context.dtype, device=context.device)
     models: list[Predictor] = [NetworkPredictor(network, X_train, X_test, y_tensor, job.loss, job.momentum, eval_rows)]
     if job.linearise:
@@ -118,7 +119,7 @@ def _guard(context: RunContext, network: torch.nn.Module, eval_rows: int) -> Non
         network,
         X,
         as_inputs(data.X_test, context.shape, context.dtype, context.device),
-        torch.as_tensor(np.asarray(data.y_train), dtype=context.dtype, device=context.device),
+        torch.as_tensor(targets(data.y_train, job.classes, job.outputs), dtype=context.dtype, device=context.device),
         context.build(context.init, torch.float64) if job.fits_kernel or job.movement_steps else None,
     )
     with context.spec.stage("the cost probe", context.where):
@@ -129,7 +130,7 @@ def _guard(context: RunContext, network: torch.nn.Module, eval_rows: int) -> Non
 
 
 def _finished(payload: dict[str, Any], job: TrainingJob, n_test: int, names: list[str]) -> Run:
-    logged = Logged.empty(job.logged_steps, names, n_test)
+    logged = Logged.empty(job.logged_steps, names, n_test, job.outputs)
     logged.load_state(payload["logged"])
     return Run(
         job,
@@ -208,7 +209,7 @@ def _train(
 ) -> Run:
     """Steps 5 and 6: the models, resumed when a checkpoint fits, trained to the last step."""
     job, data, options = context.job, context.data, context.options
-    y = np.asarray(data.y_train, dtype=np.float64)
+    y = targets(data.y_train, job.classes, job.outputs)
     subset = setup.subset
     if subset is None:
         subset = kernel_subset(len(data.X_train), (job.movement or {}).get("points", 0), job.seed)
@@ -217,7 +218,7 @@ def _train(
         clock.enter("exact_kernel" if job.exact_kernel is not None else "models")
         with context.spec.stage("building the models beside it", context.where):
             predictors = _predictors(context, network, setup, eval_rows)
-        logged = Logged.empty(job.logged_steps, [p.name for p in predictors], len(data.X_test))
+        logged = Logged.empty(job.logged_steps, [p.name for p in predictors], len(data.X_test), job.outputs)
         schedule = MinibatchSchedule(len(data.X_train), job.batch_size, job.seed)
         loop = Loop(schedule, setup.lr, job.loss, y, job.key("lr"), options.progress, f"SGD {job.network.name}")
         movement = None
@@ -227,7 +228,7 @@ def _train(
                 data.X_train[subset[: job.movement["points"]]], context.shape, context.dtype, context.device
             )
             with context.spec.stage("the kernel movement", context.where):
-                movement = KernelMovement(network, points, job.movement_steps)
+                movement = KernelMovement(network, points, job.movement_steps, job.outputs)
         return predictors, logged, loop, movement
 
     with cuda_numerics(job.allow_tf32):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..core.seeds import rng_stream
-from ..kernels.empirical import empirical_ntk
+from ..kernels.empirical import empirical_ntk, output_blocks
 from ..kernels.fit import fit_simple_kernel
 from ..kernels.recursion import cnn_linear_coefficients, fc_linear_coefficients, matched_learning_rate
 from ..kernels.simple_kernel import KernelCoefficients, linear_features
@@ -35,14 +35,29 @@ def initialisation_seeds(first: int, seed: int, count: int) -> list[int]:
 
 def fit_kernel(context: RunContext) -> Setup:
     """The simple kernel fitted to the float64 empirical NTK of the job's initialisations on
-    the seeded subset (the trained network's first)."""
+    the seeded subset (the trained network's first); with k outputs, to the NTK averaged over
+    the outputs (``kernels.empirical.output_blocks``), the linear model's k heads sharing its
+    features, with the size of the cross-output blocks and the diagonal blocks' spread kept."""
     job, data = context.job, context.data
     subset = kernel_subset(len(data.X_train), job.linear["points"], job.seed)
     rows = data.X_train[subset]
     X = as_inputs(rows, context.shape, torch.float64, torch.device("cpu"))
     seeds = initialisation_seeds(context.init, job.seed, job.linear["initialisations"])
+    outputs = job.outputs
     with context.spec.stage("the empirical NTK of the kernel fit", "on cpu, float64"):
-        kernels = [empirical_ntk(context.build(seed, torch.float64), X).numpy() for seed in seeds]
+        kernels = [empirical_ntk(context.build(seed, torch.float64), X, outputs=outputs).numpy() for seed in seeds]
+    blocks = None
+    if outputs > 1:  # the NTK averaged over the outputs, and how far it is from Theta (x) I_k
+        measured = [output_blocks(kernel) for kernel in kernels]
+        kernels = [mean for mean, _, _ in measured]
+        blocks = (float(np.mean([m[1] for m in measured])), float(np.mean([m[2] for m in measured])))
+        log.info(
+            "%s: %d outputs; cross-output blocks of the NTK %.3g of the diagonal ones, diagonal blocks spread %.3g "
+            "about their mean (the linear model's kernel (x) I_k assumes both small)",
+            job.network.name,
+            outputs,
+            *blocks,
+        )
     fit = fit_simple_kernel(rows, kernels)
     try:
         coefficients, notes = fit.linear_model()
@@ -68,14 +83,18 @@ def fit_kernel(context: RunContext) -> Setup:
     )
     for note in notes:  # a constant consistent with 0 is information, a negative one a warning
         log.log(logging.INFO if "consistent with 0" in note else logging.WARNING, "%s: %s", job.network.name, note)
-    return Setup(job.lr or 0.0, coefficients, fit, notes, subset, np.mean(kernels, axis=0))
+    setup = Setup(job.lr or 0.0, coefficients, fit, notes, subset, np.mean(kernels, axis=0))
+    if blocks is not None:
+        setup.cross_output, setup.output_spread = blocks
+    return setup
 
 
 def batch_hessian_top(X_batch: np.ndarray, coefficients: KernelCoefficients) -> float:
     """lambda_max of the linear model's square-loss Hessian on one minibatch, psi_B^T psi_B / |B|
     (the loss is the batch mean of (f - y)^2 / 2): the largest eigenvalue of the fitted kernel's
     Gram matrix K(X_B, X_B) / |B| = psi_B psi_B^T / |B|. Plain SGD on that batch diverges for
-    lr > 2 / lambda_max."""
+    lr > 2 / lambda_max. With k heads on one-hot targets the Hessian is that matrix (x) I_k, with
+    the same lambda_max; softmax cross-entropy's is at most 1/2 of it."""
     features = linear_features(X_batch, coefficients)
     gram = features @ features.T / len(features)
     return float(np.linalg.eigvalsh(gram)[-1])

@@ -10,6 +10,7 @@ def scorecard_inputs():
     scorecard.skip (their claims read "not run" and their tables are not built for it)."""
     networks = any_network_figure_inputs()
     data = any_data_figure_inputs()
+    classes = any_classes_figure_inputs()
     groups = {
         "fig1": dict(
             fig1_network=fig1_main_files(rules.train_two_layer.output.losses),
@@ -22,6 +23,11 @@ def scorecard_inputs():
         "any_network": dict(any_network_fits=networks["kernel_fit"], any_network_discrepancy=networks["discrepancy"]),
         "any_data": dict(
             any_data_discrepancy=data["discrepancy"], any_data_signs=data["signs"], any_data_outputs=data["outputs"]
+        ),
+        "any_classes": dict(
+            any_classes_discrepancy=classes["discrepancy"],
+            any_classes_fits=classes["kernel_fit"],
+            any_classes_classes=classes["classes"],
         ),
         "fig5": dict(fits=rules.fit_ntk_slopes.output.fits, fig5_seed_fits=rules.fit_ntk_slopes.output.seed_fits),
         "fig5_models": dict(
