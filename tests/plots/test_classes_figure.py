@@ -57,6 +57,7 @@ def test_one_row_per_network_with_every_pair_model_and_the_cross_output_blocks()
     for row, net in zip(axes, ("fc", "resnet18")):
         assert "ten digits" in row[0].get_title() and "momentum 0.9" in row[0].get_title()
         assert "NTK cross-output blocks 0.055 ± 0.0071 over 2 seeds of the diagonal" in row[0].get_title()
+        assert "not Θ ⊗ I_k" not in row[0].get_title() and "describes little" not in row[0].get_title()
         assert net in row[1].get_title()
         assert len(row[0].get_lines()) == 3 + 1  # three pairs, the 5% line
         assert len(row[1].get_lines()) == 3  # accuracy of each model
@@ -66,4 +67,19 @@ def test_one_row_per_network_with_every_pair_model_and_the_cross_output_blocks()
         # two seeds: a min-max band under each line
         assert sum(isinstance(c, PolyCollection) for c in row[0].collections) == 3
     assert "mean over 2 seeds" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_a_row_says_when_the_k_head_linear_model_cannot_describe_the_ntk():
+    """ResNet-18's NTK on the ten digits: cross-output blocks 0.45 of the diagonal, fit residual
+    0.79 (the default run's); and lr auto is replaced by the rate the runs trained with."""
+    tables = _tables()
+    fits = tables["kernel_fit"]
+    tables["kernel_fit"] = fits.assign(cross_output=fits["cross_output"] + 0.4, residual_frobenius=0.79, lr=7.1e-4)
+    fig = plot_classes(
+        tables, datasets=["d10"], networks=["fc"], title="k classes", network_labels={"fc": "resnet18(), lr auto"}
+    )
+    title = fig.axes[0].get_title()
+    assert "blocks > 0.1: not Θ ⊗ I_k; residual > 0.5: the linear model describes little of this NTK" in title
+    assert "resnet18(), lr auto = 0.00071" in title
     plt.close(fig)

@@ -20,9 +20,9 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..core.fits import mean_sd
-from ..scorecard.criteria import DEEP_MAX_RELATIVE
+from ..scorecard.criteria import CLASSES_MAX_CROSS, DEEP_MAX_RELATIVE, MODELS_MEANINGLESS_RESIDUAL
 from . import style
-from .any_network import MODEL_COLORS
+from .any_network import MODEL_COLORS, auto_rate_text
 
 MODEL_LABELS = {
     "network": "network",
@@ -64,7 +64,8 @@ def plot_classes(
         part = {name: t[(t["dataset"] == dataset) & (t["net"] == net)] for name, t in tables.items()}
         losses = sorted(set(part["classes"]["loss"]), key=lambda loss: (loss != "cross_entropy", loss))
         name = (
-            f"{labels.get(dataset, dataset)}\n{network_labels.get(net, net)}, momentum {momentum:g}\n"
+            f"{labels.get(dataset, dataset)}\n"
+            f"{auto_rate_text(network_labels.get(net, net), part['kernel_fit'])}, momentum {momentum:g}\n"
             f"{_kernel_text(part['kernel_fit'])}"
         )
         short = f"{net} on {dataset}"
@@ -100,15 +101,21 @@ def _class_count(kernel_fit: pd.DataFrame) -> int | None:
 
 def _kernel_text(kernel_fit: pd.DataFrame) -> str:
     """The NTK's cross-output blocks and the fit's residual, mean ± sd over seeds (the fit of a
-    seed is the same for every loss)."""
+    seed is the same for every loss), and what they mean where the k-head linear model cannot
+    describe this NTK: cross-output blocks above the scorecard's 0.1 (not Θ ⊗ I_k), a residual
+    above 0.5 (fig_models' threshold)."""
     if kernel_fit.empty:
         return ""
     kernel_fit = kernel_fit.drop_duplicates("seed") if "seed" in kernel_fit.columns else kernel_fit
-    parts = []
+    parts, warnings = [], []
     if "cross_output" in kernel_fit.columns:
         parts.append(f"NTK cross-output blocks {mean_sd(kernel_fit['cross_output'].values, '.2g')} of the diagonal")
+        if float(kernel_fit["cross_output"].max()) > CLASSES_MAX_CROSS:
+            warnings.append(f"blocks > {CLASSES_MAX_CROSS:g}: not Θ ⊗ I_k")
     parts.append(f"fit residual {mean_sd(kernel_fit['residual_frobenius'].values, '.2f')}")
-    return "; ".join(parts)
+    if float(kernel_fit["residual_frobenius"].max()) > MODELS_MEANINGLESS_RESIDUAL:
+        warnings.append(f"residual > {MODELS_MEANINGLESS_RESIDUAL:g}: the linear model describes little of this NTK")
+    return "; ".join(parts) + ("\n" + "; ".join(warnings) if warnings else "")
 
 
 def _loss_legend(losses: list[str]) -> list[Line2D]:
