@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..core.devices import resolve_device, resolve_dtype
+from ..core.losses import targets
 from ..data.dataset import Dataset
 from ..networks.front_door import admit
 from ..networks.normalisation import FROZEN_POINTS
@@ -72,6 +73,10 @@ class RunContext:
     @property
     def where(self) -> str:
         return f"on {self.device.type}, {str(self.dtype).removeprefix('torch.')}"
+
+    def targets(self) -> np.ndarray:
+        """The training labels as the loss reads them (``core.losses.targets``)."""
+        return targets(self.data.y_train, self.job.classes, self.job.outputs)
 
     def build(self, seed: int, dtype: torch.dtype) -> torch.nn.Module:
         statistics = statistics_inputs(self.spec, self.data, self.shape)

@@ -111,10 +111,7 @@ class TrainingJob:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        if self.classes == 2 and self.outputs == 1:  # a binary job's dict as before classes existed
-            del values["classes"], values["outputs"]
-        return values
+        return asdict(self)
 
     @property
     def logged_steps(self) -> tuple[int, ...]:

@@ -31,7 +31,6 @@ import numpy as np
 import torch
 
 from ..core.devices import cuda_numerics
-from ..core.losses import targets
 from ..data.dataset import Dataset
 from ..kernels.exact import exact_kernel_matrix
 from ..kernels.simple_kernel import linear_features
@@ -96,7 +95,7 @@ def _predictors(context: RunContext, network: torch.nn.Module, setup: Setup, eva
     job, data = context.job, context.data
     X_train = as_inputs(data.X_train, context.shape, context.dtype, context.device)
     X_test = as_inputs(data.X_test, context.shape, context.dtype, context.device)
-    y = targets(data.y_train, job.classes, job.outputs)
+    y = context.targets()
     y_tensor = torch.as_tensor(y, dtype=context.dtype, device=context.device)
     models: list[Predictor] = [NetworkPredictor(network, X_train, X_test, y_tensor, job.loss, job.momentum, eval_rows)]
     if job.linearise:
@@ -119,7 +118,7 @@ def _guard(context: RunContext, network: torch.nn.Module, eval_rows: int) -> Non
         network,
         X,
         as_inputs(data.X_test, context.shape, context.dtype, context.device),
-        torch.as_tensor(targets(data.y_train, job.classes, job.outputs), dtype=context.dtype, device=context.device),
+        torch.as_tensor(context.targets(), dtype=context.dtype, device=context.device),
         context.build(context.init, torch.float64) if job.fits_kernel or job.movement_steps else None,
     )
     with context.spec.stage("the cost probe", context.where):
@@ -209,7 +208,7 @@ def _train(
 ) -> Run:
     """Steps 5 and 6: the models, resumed when a checkpoint fits, trained to the last step."""
     job, data, options = context.job, context.data, context.options
-    y = targets(data.y_train, job.classes, job.outputs)
+    y = context.targets()
     subset = setup.subset
     if subset is None:
         subset = kernel_subset(len(data.X_train), (job.movement or {}).get("points", 0), job.seed)
